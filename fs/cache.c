@@ -1,0 +1,290 @@
+/* cache.c: API documents by key, kept for cache_ttl, with request
+ * coalescing and an invalidation counter (see cache.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "partnerfs/cache.h"
+
+/* A doc is handed out as a plain pointer; its reference count sits in front
+ * of it so callers see an ordinary struct. */
+struct doc_box {
+	atomic_int refs;
+	struct doc doc;
+};
+
+struct entry {
+	struct entry *next;
+	char *key;
+	struct doc *doc;   /* NULL while only an error is remembered */
+	int err;           /* remembered -ENOENT / -EACCES, else 0 */
+	struct timespec fetched;
+	unsigned long gen; /* bumped by every invalidation of this key */
+	int fetching;      /* a thread is fetching; others wait on cond */
+};
+
+#define CACHE_BUCKETS 4096
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct entry *buckets[CACHE_BUCKETS];
+	double ttl;
+	size_t max_entries;
+	size_t entries;
+	unsigned long hits, misses;
+} cache = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	   .cond = PTHREAD_COND_INITIALIZER};
+
+struct doc *doc_new(const char *data, size_t len, const char *etag,
+		    const char *url)
+{
+	struct doc_box *box = calloc(1, sizeof(*box));
+	if (!box)
+		return NULL;
+	atomic_init(&box->refs, 1);
+	box->doc.data = malloc(len + 1);
+	box->doc.etag = etag ? strdup(etag) : NULL;
+	box->doc.url = url ? strdup(url) : NULL;
+	if (!box->doc.data || (etag && !box->doc.etag) ||
+	    (url && !box->doc.url)) {
+		doc_put(&box->doc);
+		return NULL;
+	}
+	if (len)
+		memcpy(box->doc.data, data, len);
+	box->doc.data[len] = '\0';
+	box->doc.len = len;
+	box->doc.mtime = time(NULL);
+	return &box->doc;
+}
+
+static struct doc_box *box_of(struct doc *d)
+{
+	return (struct doc_box *)((char *)d - offsetof(struct doc_box, doc));
+}
+
+struct doc *doc_get(struct doc *d)
+{
+	if (d)
+		atomic_fetch_add(&box_of(d)->refs, 1);
+	return d;
+}
+
+void doc_put(struct doc *d)
+{
+	if (!d)
+		return;
+	struct doc_box *box = box_of(d);
+	if (atomic_fetch_sub(&box->refs, 1) != 1)
+		return;
+	free(d->data);
+	free(d->etag);
+	free(d->url);
+	if (d->aux_free)
+		d->aux_free(d->aux);
+	free(box);
+}
+
+static unsigned hash_key(const char *key)
+{
+	unsigned h = 2166136261u;
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	return h % CACHE_BUCKETS;
+}
+
+static double seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static struct entry *entry_find(const char *key, int create)
+{
+	struct entry **head = &cache.buckets[hash_key(key)];
+	for (struct entry *e = *head; e; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			return e;
+	if (!create)
+		return NULL;
+	struct entry *e = calloc(1, sizeof(*e));
+	if (!e || !(e->key = strdup(key))) {
+		free(e);
+		return NULL;
+	}
+	e->next = *head;
+	*head = e;
+	cache.entries++;
+	return e;
+}
+
+static void entry_forget(struct entry *e)
+{
+	doc_put(e->doc);
+	e->doc = NULL;
+	e->err = 0;
+	e->fetched.tv_sec = 0;
+	e->fetched.tv_nsec = 0;
+	e->gen++;
+}
+
+/* Bounds memory: when over max_entries, drop the stalest idle entries.
+ * Linear, but only runs when the bound is crossed. */
+static void cache_evict_locked(void)
+{
+	while (cache.max_entries && cache.entries > cache.max_entries) {
+		struct entry **victim = NULL;
+		for (size_t b = 0; b < CACHE_BUCKETS; b++)
+			for (struct entry **p = &cache.buckets[b]; *p;
+			     p = &(*p)->next) {
+				if ((*p)->fetching)
+					continue;
+				if (!victim ||
+				    seconds_since(&(*p)->fetched) >
+					    seconds_since(&(*victim)->fetched))
+					victim = p;
+			}
+		if (!victim)
+			return;
+		struct entry *e = *victim;
+		*victim = e->next;
+		doc_put(e->doc);
+		free(e->key);
+		free(e);
+		cache.entries--;
+	}
+}
+
+static int entry_is_fresh(const struct entry *e)
+{
+	if (!e->doc && !e->err)
+		return 0;
+	if (e->fetched.tv_sec == 0 && e->fetched.tv_nsec == 0)
+		return 0;
+	return seconds_since(&e->fetched) < cache.ttl;
+}
+
+int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
+	      struct doc **out)
+{
+	*out = NULL;
+	pthread_mutex_lock(&cache.lock);
+	struct entry *e = entry_find(key, 1);
+	if (!e) {
+		pthread_mutex_unlock(&cache.lock);
+		return -ENOMEM;
+	}
+	for (;;) {
+		if (entry_is_fresh(e)) {
+			cache.hits++;
+			int err = e->err;
+			if (!err)
+				*out = doc_get(e->doc);
+			pthread_mutex_unlock(&cache.lock);
+			return err;
+		}
+		if (!e->fetching)
+			break;
+		/* Someone is already asking the API for this key: share
+		 * their answer rather than sending a second request. With
+		 * a ttl of 0 the answer is still fresh for us once. */
+		unsigned long gen = e->gen;
+		while (e->fetching)
+			pthread_cond_wait(&cache.cond, &cache.lock);
+		if (gen == e->gen && (e->doc || e->err) && cache.ttl <= 0) {
+			int err = e->err;
+			if (!err)
+				*out = doc_get(e->doc);
+			pthread_mutex_unlock(&cache.lock);
+			return err;
+		}
+	}
+	e->fetching = 1;
+	cache.misses++;
+	unsigned long gen = e->gen;
+	pthread_mutex_unlock(&cache.lock);
+
+	struct doc *fresh = NULL;
+	int err = fetch(arg, &fresh);
+
+	pthread_mutex_lock(&cache.lock);
+	e->fetching = 0;
+	/* An invalidation while we fetched means our answer may predate a
+	 * write through the mount: hand it to this caller only. */
+	if (gen == e->gen) {
+		if (err == 0 || err == -ENOENT || err == -EACCES) {
+			if (fresh && e->doc && e->doc->len == fresh->len &&
+			    memcmp(e->doc->data, fresh->data, fresh->len) == 0)
+				fresh->mtime = e->doc->mtime;
+			doc_put(e->doc);
+			e->doc = err ? NULL : doc_get(fresh);
+			e->err = err;
+			clock_gettime(CLOCK_MONOTONIC, &e->fetched);
+		}
+	}
+	pthread_cond_broadcast(&cache.cond);
+	cache_evict_locked();
+	pthread_mutex_unlock(&cache.lock);
+	*out = err ? NULL : fresh;
+	if (err)
+		doc_put(fresh);
+	return err;
+}
+
+void cache_invalidate(const char *key, int prefix)
+{
+	size_t klen = strlen(key);
+	pthread_mutex_lock(&cache.lock);
+	if (!prefix) {
+		struct entry *e = entry_find(key, 0);
+		if (e)
+			entry_forget(e);
+	} else {
+		for (size_t b = 0; b < CACHE_BUCKETS; b++)
+			for (struct entry *e = cache.buckets[b]; e;
+			     e = e->next)
+				if (strncmp(e->key, key, klen) == 0)
+					entry_forget(e);
+	}
+	pthread_mutex_unlock(&cache.lock);
+}
+
+void cache_init(double ttl_s, size_t max_entries)
+{
+	cache.ttl = ttl_s;
+	cache.max_entries = max_entries;
+}
+
+void cache_cleanup(void)
+{
+	pthread_mutex_lock(&cache.lock);
+	for (size_t b = 0; b < CACHE_BUCKETS; b++) {
+		struct entry *e = cache.buckets[b];
+		while (e) {
+			struct entry *next = e->next;
+			doc_put(e->doc);
+			free(e->key);
+			free(e);
+			e = next;
+		}
+		cache.buckets[b] = NULL;
+	}
+	cache.entries = 0;
+	pthread_mutex_unlock(&cache.lock);
+}
+
+void cache_stats(unsigned long *hits, unsigned long *misses,
+		 unsigned long *entries)
+{
+	pthread_mutex_lock(&cache.lock);
+	*hits = cache.hits;
+	*misses = cache.misses;
+	*entries = cache.entries;
+	pthread_mutex_unlock(&cache.lock);
+}

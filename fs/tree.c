@@ -1,0 +1,192 @@
+/* tree.c: path -> node by matching the node table's patterns; listings of
+ * directories from the same table. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "partnerfs/tree.h"
+
+/* Where a "{capture}" component stores its value in a node. */
+static char *capture_slot(struct node *n, const char *cap, size_t cap_len)
+{
+	if (cap_len == 5 && memcmp(cap, "{pub}", 5) == 0)
+		return n->pub;
+	if (cap_len == 7 && memcmp(cap, "{offer}", 7) == 0)
+		return n->offer;
+	if (cap_len == 6 && memcmp(cap, "{name}", 6) == 0)
+		return n->name;
+	return NULL;
+}
+
+static const char *capture_value(const struct node *n, const char *cap,
+				 size_t cap_len)
+{
+	return capture_slot((struct node *)n, cap, cap_len);
+}
+
+/* Matches one path component against one pattern component (neither
+ * containing '/'). A capture takes the component less the pattern's literal
+ * suffix, and must be a valid API identifier. */
+static int component_match(const char *pat, size_t pat_len, const char *comp,
+			   size_t comp_len, struct node *n)
+{
+	if (pat_len == 0 || pat[0] != '{')
+		return pat_len == comp_len && memcmp(pat, comp, comp_len) == 0;
+	const char *close = memchr(pat, '}', pat_len);
+	if (!close)
+		return 0;
+	size_t cap_len = (size_t)(close - pat) + 1;
+	const char *suffix = close + 1;
+	size_t suffix_len = pat_len - cap_len;
+	if (comp_len <= suffix_len ||
+	    memcmp(comp + comp_len - suffix_len, suffix, suffix_len) != 0)
+		return 0;
+	size_t value_len = comp_len - suffix_len;
+	char *slot = capture_slot(n, pat, cap_len);
+	if (!slot || value_len > IDENT_MAX)
+		return 0;
+	memcpy(slot, comp, value_len);
+	slot[value_len] = '\0';
+	return ident_is_valid(slot);
+}
+
+static size_t component_len(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	return slash ? (size_t)(slash - s) : strlen(s);
+}
+
+/* Matches a whole path against a pattern, both starting with '/'. The root
+ * is "/" for both. */
+static int pattern_match(const char *pat, const char *path, struct node *n)
+{
+	if (strcmp(pat, "/") == 0 || strcmp(path, "/") == 0)
+		return strcmp(pat, path) == 0;
+	while (*pat == '/' && *path == '/') {
+		pat++;
+		path++;
+		size_t plen = component_len(pat), clen = component_len(path);
+		if (!component_match(pat, plen, path, clen, n))
+			return 0;
+		pat += plen;
+		path += clen;
+	}
+	return *pat == '\0' && *path == '\0';
+}
+
+/* Literal rows win over capture rows ("operations/latest" is not an
+ * operation id), which is why they are tried first. */
+int tree_match(const char *path, struct node *out)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < node_type_count; i++) {
+			const struct node_type *row = &node_types[i];
+			const char *last = strrchr(row->pattern, '/');
+			int is_capture = last && last[1] == '{';
+			if (is_capture != pass)
+				continue;
+			struct node n = {0};
+			if (pattern_match(row->pattern, path, &n)) {
+				n.type = row;
+				*out = n;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+int tree_resolve(const char *path, struct node *out)
+{
+	size_t len = strlen(path);
+	if (len >= 4096)
+		return -ENAMETOOLONG;
+	int err = tree_match(path, out);
+	if (err)
+		return err;
+	/* Check every ancestor with a capture, outermost first, so that
+	 * /publishers/nobody/offers/x fails on "nobody" and asks nothing
+	 * about x. */
+	char prefix[4096];
+	for (size_t i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		memcpy(prefix, path, i);
+		prefix[i] = '\0';
+		struct node anc;
+		if (tree_match(prefix, &anc) != 0)
+			return -ENOENT;
+		if (anc.type->exists) {
+			err = anc.type->exists(&anc);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* True when row's pattern is dir_pattern plus exactly one component. */
+static int is_child_row(const char *dir_pattern, const struct node_type *row)
+{
+	size_t dlen = strcmp(dir_pattern, "/") == 0 ? 0 : strlen(dir_pattern);
+	if (strncmp(row->pattern, dir_pattern, dlen) != 0 ||
+	    row->pattern[dlen] != '/' || row->pattern[dlen + 1] == '\0')
+		return 0;
+	return strchr(row->pattern + dlen + 1, '/') == NULL;
+}
+
+int tree_list(const struct node *dir, node_fill_fn fill, void *ctx)
+{
+	for (size_t i = 0; i < node_type_count; i++) {
+		const struct node_type *row = &node_types[i];
+		if (!is_child_row(dir->type->pattern, row) ||
+		    (row->flags & NODE_HIDDEN))
+			continue;
+		const char *last = strrchr(row->pattern, '/') + 1;
+		if (last[0] == '{') {
+			if (row->list) {
+				int err = row->list(dir, fill, ctx);
+				if (err)
+					return err;
+			}
+			continue;
+		}
+		struct node child = *dir;
+		child.type = row;
+		int err = fill(ctx, last, &child);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int tree_path(const struct node_type *row, const struct node *n, char *buf,
+	      size_t size)
+{
+	size_t used = 0;
+	for (const char *p = row->pattern; *p;) {
+		const char *piece = p;
+		size_t piece_len;
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			if (!close)
+				return -EINVAL;
+			size_t cap_len = (size_t)(close - p) + 1;
+			piece = capture_value(n, p, cap_len);
+			if (!piece)
+				return -EINVAL;
+			piece_len = strlen(piece);
+			p += cap_len;
+		} else {
+			const char *brace = strchr(p, '{');
+			piece_len = brace ? (size_t)(brace - p) : strlen(p);
+			p += piece_len;
+		}
+		if (used + piece_len + 1 > size)
+			return -ENAMETOOLONG;
+		memcpy(buf + used, piece, piece_len);
+		used += piece_len;
+	}
+	buf[used] = '\0';
+	return 0;
+}

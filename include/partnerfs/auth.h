@@ -1,0 +1,28 @@
+/* auth: where the bearer token comes from (token file, credentials file,
+ * environment + client-credentials flow). Secrets stay inside auth.c. */
+#ifndef PARTNERFS_AUTH_H
+#define PARTNERFS_AUTH_H
+
+#include "partnerfs/buf.h"
+
+struct auth_config {
+	const char *token_file;  /* re-read when its mtime/size changes */
+	const char *credentials; /* tenant_id=, client_id=, client_secret= */
+	const char *authority;   /* default https://login.microsoftonline.com */
+	const char *resource;    /* default https://cloudpartner.azure.com */
+};
+
+/* Checks the configuration (file readable, permissions of the credentials
+ * file, environment complete). 0 or -errno with a one-line reason in
+ * why (no secret in it). */
+int auth_init(const struct auth_config *cfg, char *why, size_t why_size);
+void auth_cleanup(void);
+
+/* Current token, malloc'd; fetched or re-read as needed. 0 or -errno. */
+int auth_get_token(char **token);
+/* The API answered 401 to this token: drop it so the next get refreshes. */
+void auth_reject_token(const char *token);
+/* "token_file /path" etc., for .partnerfs/config and error messages. */
+void auth_describe(struct buf *out);
+
+#endif

@@ -1,0 +1,21 @@
+/* ident: API identifiers (publisher, offer, operation ids, slot names) as
+ * they appear in paths and URLs. */
+#ifndef PARTNERFS_IDENT_H
+#define PARTNERFS_IDENT_H
+
+#include <stdbool.h>
+#include "partnerfs/buf.h"
+
+#define IDENT_MAX 255
+
+/* True when name may be sent to the API as one path segment: 1..255 bytes,
+ * not "." or "..", no '/', '%', '\\', control bytes (< 0x20, 0x7f) or
+ * spaces. Checked before any request is made for a name. ('$' is allowed:
+ * legacy operation ids contain it.) */
+bool ident_is_valid(const char *name);
+
+/* Appends name percent-encoded as one URL path segment (RFC 3986:
+ * unreserved bytes kept, everything else %XX). 0 or -ENOMEM. */
+int ident_append_encoded(struct buf *out, const char *name);
+
+#endif

@@ -1,0 +1,26 @@
+/* tree: path -> node, by matching the rows of the node table, and listing a
+ * directory's children. Checks names before anything asks the API. */
+#ifndef PARTNERFS_TREE_H
+#define PARTNERFS_TREE_H
+
+#include "partnerfs/nodes.h"
+
+/* Fills *out for path ("/publishers/contoso"). -ENOENT when no row matches
+ * or a component is not a valid identifier; otherwise the result of the
+ * exists() checks of the node and each of its ancestors. */
+int tree_resolve(const char *path, struct node *out);
+
+/* Like tree_resolve, without the exists() checks (no request): for
+ * building paths of nodes known to exist. */
+int tree_match(const char *path, struct node *out);
+
+/* Lists dir's children: its literal rows that are not hidden, then the
+ * instances of its capture rows. */
+int tree_list(const struct node *dir, node_fill_fn fill, void *ctx);
+
+/* The path of row with n's captures filled in ("/publishers/contoso/...").
+ * 0, or -ENAMETOOLONG. */
+int tree_path(const struct node_type *row, const struct node *n, char *buf,
+	      size_t size);
+
+#endif
