@@ -1,0 +1,535 @@
+/** @file
+ * model: API JSON -> what partnerfs shows.
+ *
+ * Everything here reads documents a server (or a fuzzer) chose, so each
+ * accessor checks the JSON type before use and every parse goes through
+ * model_parse_doc, which bounds nesting depth and rejects trailing garbage.
+ * Integers are kept as json-c int64 so submission versions such as
+ * 636576975611768314 (> 2^53) survive a re-render digit for digit.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "partnerfs/ident.h"
+#include "partnerfs/log.h"
+#include "partnerfs/model.h"
+
+/* Offer definitions nest a handful of levels; 64 leaves room while keeping
+ * json-c's recursive render and free far from the stack limit. */
+#define MODEL_MAX_DEPTH 64
+#define MODEL_EMAIL_MAX 254
+
+static json_object *model_parse_doc(const char *json, size_t len)
+{
+	struct json_tokener *tok;
+	json_object *obj;
+	enum json_tokener_error err;
+
+	if (!json || len == 0 || len > (size_t)INT32_MAX)
+		return NULL;
+	/* json-c would stop at an embedded NUL and accept the prefix. */
+	if (memchr(json, '\0', len))
+		return NULL;
+	tok = json_tokener_new_ex(MODEL_MAX_DEPTH);
+	if (!tok)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, json, (int)len);
+	err = json_tokener_get_error(tok);
+	/* A bare number or literal only ends at end of input: say so. */
+	if (!obj && err == json_tokener_continue) {
+		obj = json_tokener_parse_ex(tok, "", 1);
+		err = json_tokener_get_error(tok);
+	}
+	if (err != json_tokener_success) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+static const char *model_get_string(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(obj, key, &v))
+		return NULL;
+	if (!json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+void id_list_free(struct id_list *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->count; i++)
+		free(l->ids[i]);
+	free(l->ids);
+	l->ids = NULL;
+	l->count = 0;
+}
+
+int model_parse_id_list(const char *json, size_t len, struct id_list *out)
+{
+	json_object *doc = model_parse_doc(json, len);
+	size_t i, n;
+	const char *id;
+
+	out->ids = NULL;
+	out->count = 0;
+	if (!json_object_is_type(doc, json_type_array)) {
+		json_object_put(doc);
+		return -EINVAL;
+	}
+	n = json_object_array_length(doc);
+	out->ids = calloc(n ? n : 1, sizeof(*out->ids));
+	if (!out->ids) {
+		json_object_put(doc);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		id = model_get_string(json_object_array_get_idx(doc, i), "id");
+		if (!id || !ident_is_valid(id)) {
+			log_info(
+			    "listing: skipping entry %zu without a usable id",
+			    i);
+			continue;
+		}
+		out->ids[out->count] = strdup(id);
+		if (!out->ids[out->count]) {
+			json_object_put(doc);
+			id_list_free(out);
+			return -ENOMEM;
+		}
+		out->count++;
+	}
+	json_object_put(doc);
+	return 0;
+}
+
+struct model_status_alias {
+	const char *word;
+	const char *normal;
+};
+
+/* cpp-api.md 8.3: the pages, the examples and the live service each used
+ * different words for the same states. */
+static const struct model_status_alias model_status_aliases[] = {
+    {"notStarted", "notStarted"},
+    {"not started", "notStarted"},
+    {"running", "running"},
+    {"inProgress", "running"},
+    {"completed", "completed"},
+    {"complete", "completed"},
+    {"succeeded", "completed"},
+    {"failed", "failed"},
+    {"canceled", "canceled"},
+    {"cancelled", "canceled"},
+    {"waitingForPublisherReview", "waitingForPublisherReview"},
+};
+
+const char *model_normalize_status(const char *word)
+{
+	size_t i;
+
+	if (!word)
+		return NULL;
+	for (i = 0;
+	     i < sizeof(model_status_aliases) / sizeof(model_status_aliases[0]);
+	     i++)
+		if (strcasecmp(word, model_status_aliases[i].word) == 0)
+			return model_status_aliases[i].normal;
+	return word;
+}
+
+int model_status_is_terminal(const char *normalised)
+{
+	const char *w = model_normalize_status(normalised);
+
+	if (!w)
+		return 0;
+	return strcmp(w, "completed") == 0 || strcmp(w, "failed") == 0 ||
+	       strcmp(w, "canceled") == 0;
+}
+
+/* A status file holds one word and a newline; a server-chosen word with
+ * blanks or control bytes would break that. */
+static bool model_word_is_printable(const char *w)
+{
+	const unsigned char *p = (const unsigned char *)w;
+
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static bool model_step_is_signoff(json_object *step)
+{
+	const char *id = model_get_string(step, "id");
+	const char *name = model_get_string(step, "stepName");
+
+	/* The documented example has the value in "id", clients looked it up
+	 * by "stepName" (cpp-api.md 6.4): accept either. */
+	return (id && strcasecmp(id, "publisher-signoff") == 0) ||
+	       (name && strcasecmp(name, "publisher-signoff") == 0);
+}
+
+static bool model_signoff_waiting(json_object *doc)
+{
+	json_object *steps, *step;
+	const char *st;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(doc, "steps", &steps) ||
+	    !json_object_is_type(steps, json_type_array))
+		return false;
+	n = json_object_array_length(steps);
+	for (i = 0; i < n; i++) {
+		step = json_object_array_get_idx(steps, i);
+		if (!model_step_is_signoff(step))
+			continue;
+		st = model_get_string(step, "status");
+		if (st && strcmp(model_normalize_status(st),
+				 "waitingForPublisherReview") == 0)
+			return true;
+	}
+	return false;
+}
+
+int model_parse_status_word(const char *json, size_t len, char *out,
+			    size_t size)
+{
+	json_object *doc = model_parse_doc(json, len);
+	json_object *top = doc;
+	const char *word;
+	int rc = -EINVAL;
+
+	/* The operations page wraps the object in a one-element array. */
+	if (json_object_is_type(top, json_type_array) &&
+	    json_object_array_length(top) == 1)
+		top = json_object_array_get_idx(top, 0);
+	word = model_normalize_status(model_get_string(top, "status"));
+	if (!word || !model_word_is_printable(word))
+		goto out;
+	if (strcmp(word, "running") == 0 && model_signoff_waiting(top))
+		word = "waitingForPublisherReview";
+	if (strlen(word) >= size)
+		goto out;
+	strcpy(out, word);
+	rc = 0;
+out:
+	json_object_put(doc);
+	return rc;
+}
+
+/* One line for the control file and the log: AAD descriptions carry CR LF
+ * separated trace ids. */
+static char *model_one_line(const char *s)
+{
+	char *r = malloc(strlen(s) + 1);
+	char *w = r;
+	bool blank = false;
+
+	if (!r)
+		return NULL;
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == ' ') {
+			blank = w != r;
+			continue;
+		}
+		if (blank)
+			*w++ = ' ';
+		blank = false;
+		*w++ = *s;
+	}
+	*w = '\0';
+	if (!*r) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+char *model_parse_error_message(const char *json, size_t len)
+{
+	json_object *doc = model_parse_doc(json, len);
+	json_object *err = NULL;
+	const char *msg = NULL;
+	char *r = NULL;
+
+	if (!json_object_is_type(doc, json_type_object))
+		goto out;
+	/* API shape: {"error":{"code":..,"message":..}}. */
+	if (json_object_object_get_ex(doc, "error", &err) &&
+	    json_object_is_type(err, json_type_object)) {
+		msg = model_get_string(err, "message");
+		if (!msg)
+			msg = model_get_string(err, "code");
+	}
+	/* AAD shape: {"error":"invalid_client","error_description":..}. */
+	if (!msg)
+		msg = model_get_string(doc, "error_description");
+	if (!msg)
+		msg = model_get_string(doc, "message");
+	if (!msg)
+		msg = model_get_string(doc, "error");
+	if (msg)
+		r = model_one_line(msg);
+out:
+	json_object_put(doc);
+	return r;
+}
+
+int model_pretty_json(const char *json, size_t len, struct buf *out)
+{
+	json_object *doc = model_parse_doc(json, len);
+	const char *s;
+	int rc;
+
+	if (!doc)
+		return -EINVAL;
+	s = json_object_to_json_string_ext(
+	    doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		     JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = s ? buf_puts(out, s) : -ENOMEM;
+	if (!rc)
+		rc = buf_puts(out, "\n");
+	json_object_put(doc);
+	return rc;
+}
+
+void submission_list_free(struct submission_list *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->count; i++) {
+		free(l->items[i].id);
+		free(l->items[i].state);
+		free(l->items[i].type);
+	}
+	free(l->items);
+	l->items = NULL;
+	l->count = 0;
+}
+
+static int model_fill_submission(json_object *item, const char *id,
+				 struct submission *s)
+{
+	const char *state = model_get_string(item, "submissionState");
+	const char *type = model_get_string(item, "submissionType");
+
+	/* The property table names the field "status" (cpp-api.md 6.8). */
+	if (!state)
+		state = model_get_string(item, "status");
+	state = model_normalize_status(state);
+	if (!state || !model_word_is_printable(state))
+		state = "unknown";
+	if (!type || !model_word_is_printable(type))
+		type = "";
+	s->id = strdup(id);
+	s->state = strdup(state);
+	s->type = strdup(type);
+	if (!s->id || !s->state || !s->type) {
+		free(s->id);
+		free(s->state);
+		free(s->type);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int model_parse_submissions(const char *json, size_t len,
+			    struct submission_list *out)
+{
+	json_object *doc = model_parse_doc(json, len);
+	json_object *item;
+	const char *id;
+	size_t i, n;
+	int rc = 0;
+
+	out->items = NULL;
+	out->count = 0;
+	if (!json_object_is_type(doc, json_type_array)) {
+		json_object_put(doc);
+		return -EINVAL;
+	}
+	n = json_object_array_length(doc);
+	out->items = calloc(n ? n : 1, sizeof(*out->items));
+	if (!out->items) {
+		json_object_put(doc);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		item = json_object_array_get_idx(doc, i);
+		id = model_get_string(item, "id");
+		if (!id || !ident_is_valid(id)) {
+			log_info("submissions: skipping entry %zu without a "
+				 "usable id",
+				 i);
+			continue;
+		}
+		rc = model_fill_submission(item, id, &out->items[out->count]);
+		if (rc) {
+			submission_list_free(out);
+			break;
+		}
+		out->count++;
+	}
+	json_object_put(doc);
+	return rc;
+}
+
+static bool model_email_local_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') ||
+	       (c && strchr(".!#$%&'*+/=?^_`{|}~-", c));
+}
+
+static bool model_email_domain_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '-';
+}
+
+static bool model_email_is_valid(const char *a, size_t len)
+{
+	const char *at = memchr(a, '@', len);
+	const char *p, *end = a + len;
+	bool dot = false;
+	size_t label = 0;
+
+	if (!at || at == a || len > MODEL_EMAIL_MAX)
+		return false;
+	for (p = a; p < at; p++)
+		if (!model_email_local_char((unsigned char)*p))
+			return false;
+	/* Domain: labels of [A-Za-z0-9-] joined by single dots, at least two
+	 * labels. A second '@' fails here too. */
+	for (p = at + 1; p < end; p++) {
+		if (*p == '.') {
+			if (!label)
+				return false;
+			dot = true;
+			label = 0;
+		} else if (model_email_domain_char((unsigned char)*p)) {
+			label++;
+		} else {
+			return false;
+		}
+	}
+	return dot && label;
+}
+
+static bool model_email_is_sep(char c)
+{
+	return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int model_parse_emails(const char *text, size_t len, struct buf *out, char *why,
+		       size_t why_size)
+{
+	size_t i = 0, start;
+	int rc;
+
+	buf_reset(out);
+	if (why_size)
+		why[0] = '\0';
+	while (i < len) {
+		while (i < len && model_email_is_sep(text[i]))
+			i++;
+		start = i;
+		while (i < len && !model_email_is_sep(text[i]))
+			i++;
+		if (i == start)
+			break;
+		if (!model_email_is_valid(text + start, i - start)) {
+			if (why_size)
+				snprintf(why, why_size,
+					 "invalid e-mail address '%.*s'",
+					 (int)(i - start > 80 ? 80 : i - start),
+					 text + start);
+			buf_reset(out);
+			return -EINVAL;
+		}
+		rc = out->len ? buf_puts(out, ",") : 0;
+		if (!rc)
+			rc = buf_append(out, text + start, i - start);
+		if (rc) {
+			buf_reset(out);
+			return rc;
+		}
+	}
+	return buf_append(out, "", 0);
+}
+
+static int model_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int model_operation_id_from_url(const char *url, char *out, size_t size)
+{
+	const char *path, *end, *seg, *p;
+	size_t n = 0;
+	int hi, lo;
+
+	if (!url || !size)
+		return -EINVAL;
+	path = url;
+	/* Skip scheme://authority so that a URL without a path does not
+	 * yield the host name as an id. */
+	p = strstr(url, "://");
+	if (p && p < url + strcspn(url, "/?#")) {
+		path = strchr(p + 3, '/');
+		if (!path)
+			return -EINVAL;
+	}
+	end = path + strcspn(path, "?#");
+	if (end > path && end[-1] == '/')
+		end--;
+	for (seg = end; seg > path && seg[-1] != '/'; seg--)
+		;
+	if (seg == end)
+		return -EINVAL;
+	for (p = seg; p < end; p++) {
+		char c = *p;
+
+		if (c == '%') {
+			if (end - p < 3)
+				return -EINVAL;
+			hi = model_hex_value(p[1]);
+			lo = model_hex_value(p[2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return -EINVAL;
+			c = (char)(hi << 4 | lo);
+			p += 2;
+		}
+		if (n + 1 >= size)
+			return -EINVAL;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return ident_is_valid(out) ? 0 : -EINVAL;
+}
