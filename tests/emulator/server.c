@@ -1,0 +1,298 @@
+/*
+ * server.c - the libmicrohttpd side: collects each request (raw URI, body
+ * up to 4 MiB), routes it to /_emulator/, /api/ or the token endpoint,
+ * applies scripted faults, records it, and sends the reply.
+ *
+ * The raw URI comes from MHD's URI log callback, before MHD splits and
+ * unescapes it: the request log must show the path exactly as sent, and
+ * ids with '$' must be decoded by us whether they arrive as %24 or raw.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <microhttpd.h>
+
+#include "emu.h"
+
+struct conn_ctx {
+	char *uri;
+	char *body;
+	size_t len, cap;
+	bool too_big;
+	bool started;
+};
+
+struct trunc {
+	char *body;
+	size_t half;
+};
+
+static struct MHD_Daemon *daemon_;
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct conn_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	(void)cls;
+	(void)c;
+	ctx->uri = strdup(uri);
+	return ctx;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct conn_ctx *ctx = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (!ctx)
+		return;
+	free(ctx->uri);
+	free(ctx->body);
+	free(ctx);
+	*con_cls = NULL;
+}
+
+static void body_append(struct conn_ctx *ctx, const char *data, size_t n)
+{
+	if (ctx->too_big || ctx->len + n > BODY_MAX) {
+		/* keep reading so the client sees our 400, not a reset */
+		ctx->too_big = true;
+		return;
+	}
+	if (ctx->len + n + 1 > ctx->cap) {
+		ctx->cap = (ctx->len + n + 1) * 2;
+		ctx->body = realloc(ctx->body, ctx->cap);
+	}
+	memcpy(ctx->body + ctx->len, data, n);
+	ctx->len += n;
+	ctx->body[ctx->len] = '\0';
+}
+
+static ssize_t trunc_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct trunc *t = cls;
+	size_t n;
+
+	if (pos >= t->half)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	n = t->half - (size_t)pos;
+	if (n > max)
+		n = max;
+	memcpy(buf, t->body + pos, n);
+	return (ssize_t)n;
+}
+
+static void trunc_free(void *cls)
+{
+	struct trunc *t = cls;
+
+	free(t->body);
+	free(t);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn,
+				  struct reply *r, bool truncate)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	int i;
+
+	if (truncate) {
+		/* the real Content-Length, half the bytes, then a close */
+		struct trunc *t = calloc(1, sizeof(*t));
+
+		t->body = r->body;
+		t->half = r->len / 2;
+		resp = MHD_create_response_from_callback(r->len, 4096,
+							 trunc_read, t,
+							 trunc_free);
+	} else {
+		resp = MHD_create_response_from_buffer(
+			r->len, r->body ? r->body : (char *)"",
+			r->body ? MHD_RESPMEM_MUST_FREE :
+				  MHD_RESPMEM_PERSISTENT);
+	}
+	r->body = NULL;
+	if (!resp)
+		return MHD_NO;
+	for (i = 0; i < r->nhdr; i++)
+		MHD_add_response_header(resp, r->hdr[i].name, r->hdr[i].value);
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	ret = MHD_queue_response(conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void apply_fault(const struct fault *f, struct reply *r)
+{
+	char n[32];
+
+	if (f->action == FA_MALFORMED) {
+		reply_text(r, 200, "{\"broken\": ");
+		reply_header(r, "Content-Type",
+			     "application/json; charset=utf-8");
+	} else if (f->body) {
+		reply_text(r, f->status, f->body);
+		reply_header(r, "Content-Type",
+			     "application/json; charset=utf-8");
+	} else {
+		reply_error(r, f->status, "InjectedFault",
+			    "Fault injected by the emulator (status %u).",
+			    f->status);
+	}
+	if (f->retry_after) {
+		snprintf(n, sizeof(n), "%ld", f->retry_after);
+		reply_header(r, "Retry-After", n);
+	}
+}
+
+static void handle_normal(struct req *q, struct reply *r)
+{
+	if (q->nseg >= 1 && !strcmp(q->seg[0], "api")) {
+		if (cfg.latency_ms > 0)
+			usleep((useconds_t)cfg.latency_ms * 1000);
+		api_handle(q, r);
+	} else if (token_is_endpoint(q)) {
+		token_handle(q, r);
+	} else {
+		reply_error(r, 404, "NotFound", "No such resource: %s",
+			    q->raw_path);
+	}
+}
+
+static enum MHD_Result dispatch(struct MHD_Connection *conn,
+				const char *method, struct conn_ctx *ctx)
+{
+	struct reply r = { 0 };
+	struct req q = { 0 };
+	struct fault f = { 0 };
+	struct reqlog_entry *e;
+	char *qm = strchr(ctx->uri, '?');
+	enum MHD_Result ret;
+	bool control;
+	int i;
+
+	if (qm)
+		*qm = '\0';
+	q.conn = conn;
+	q.method = method;
+	q.raw_path = ctx->uri;
+	q.query = qm ? qm + 1 : "";
+	q.body = ctx->body ? ctx->body : "";
+	q.len = ctx->len;
+	q.too_big = ctx->too_big;
+	q.nseg = split_path(ctx->uri, q.seg, MAX_SEGS);
+	control = q.nseg >= 1 && !strcmp(q.seg[0], "_emulator");
+
+	if (control) {
+		control_handle(&q, &r);
+		ret = send_reply(conn, &r, false);
+		goto out;
+	}
+	faults_match(method, q.raw_path, &f);
+	e = reqlog_add(&q, f.hit);
+	if (f.delay_ms > 0)
+		usleep((useconds_t)f.delay_ms * 1000);
+	if (f.action == FA_DROP) {
+		if (!cfg.quiet)
+			fprintf(stderr, "%s %s%s%s -> dropped\n", method,
+				q.raw_path, *q.query ? "?" : "", q.query);
+		ret = MHD_NO;
+		goto out;
+	}
+	if (q.nseg < 0)
+		reply_error(&r, 404, "NotFound", "Path too deep.");
+	else if (f.respond || f.action == FA_MALFORMED)
+		apply_fault(&f, &r);
+	else
+		handle_normal(&q, &r);
+	if (f.retry_after && !f.respond && f.action != FA_MALFORMED) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "%ld", f.retry_after);
+		reply_header(&r, "Retry-After", n);
+	}
+	reqlog_set_status(e, r.status);
+	if (!cfg.quiet)
+		fprintf(stderr, "%s %s%s%s -> %u%s\n", method, q.raw_path,
+			*q.query ? "?" : "", q.query, r.status,
+			f.hit ? " (fault)" : "");
+	ret = send_reply(conn, &r, f.action == FA_TRUNCATE);
+out:
+	for (i = 0; i < q.nseg; i++)
+		free(q.seg[i]);
+	reply_free(&r);
+	fault_free(&f);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct conn_ctx *ctx = *con_cls;
+
+	(void)cls;
+	(void)url;
+	(void)version;
+	if (!ctx)
+		return MHD_NO;
+	if (!ctx->started) {
+		ctx->started = true;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		body_append(ctx, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return dispatch(conn, method, ctx);
+}
+
+int server_start(void)
+{
+	struct sockaddr_in sa = { 0 };
+	const union MHD_DaemonInfo *info;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+			 MHD_USE_ERROR_LOG;
+
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)cfg.port);
+	if (inet_pton(AF_INET, cfg.bind, &sa.sin_addr) != 1) {
+		fprintf(stderr, "cloudpartner-emulator: bad --bind address %s\n",
+			cfg.bind);
+		return -1;
+	}
+	daemon_ = MHD_start_daemon(
+		flags, (uint16_t)cfg.port, NULL, NULL, on_request, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+		MHD_OPTION_END);
+	if (!daemon_) {
+		fprintf(stderr, "cloudpartner-emulator: cannot listen on %s:%u\n",
+			cfg.bind, cfg.port);
+		return -1;
+	}
+	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+	if (info)
+		cfg.port = info->port;
+	return 0;
+}
+
+void server_stop(void)
+{
+	if (daemon_)
+		MHD_stop_daemon(daemon_);
+	daemon_ = NULL;
+}
