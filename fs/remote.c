@@ -37,17 +37,52 @@ static int remote_call(const struct remote_req *r, struct api_result *res)
 	return -EINVAL;
 }
 
+int remote_url(enum remote_kind kind, const char *pub, const char *offer,
+	       const char *arg, struct buf *out)
+{
+	const char *segs[8] = {"publishers", pub, "offers", offer};
+	switch (kind) {
+	case REMOTE_PUBLISHERS:
+		segs[1] = NULL;
+		break;
+	case REMOTE_OFFERS:
+		segs[3] = NULL;
+		break;
+	case REMOTE_OFFER:
+		break;
+	case REMOTE_STATUS:
+		segs[4] = "status";
+		break;
+	case REMOTE_SLOT:
+		segs[4] = "slot";
+		segs[5] = arg;
+		break;
+	case REMOTE_VERSION:
+		segs[4] = "versions";
+		segs[5] = arg;
+		break;
+	case REMOTE_SUBMISSIONS:
+		segs[4] = "submissions";
+		break;
+	}
+	return api_build_url(out, segs);
+}
+
 static int remote_fetch(void *arg, struct doc **out)
 {
 	const struct remote_req *r = arg;
 	struct api_result res = {0};
+	struct buf url = BUF_INIT;
 	int err = remote_call(r, &res);
+	if (!err)
+		err = remote_url(r->kind, r->pub, r->offer, r->arg, &url);
 	if (!err) {
 		*out = doc_new(res.body.data ? res.body.data : "", res.body.len,
-			       res.etag, NULL);
+			       res.etag, url.data);
 		if (!*out)
 			err = -ENOMEM;
 	}
+	buf_free(&url);
 	api_result_free(&res);
 	return err;
 }

@@ -153,6 +153,8 @@ int tree_list(const struct node *dir, node_fill_fn fill, void *ctx)
 		}
 		struct node child = *dir;
 		child.type = row;
+		if (row->exists && row->exists(&child) != 0)
+			continue; /* e.g. "latest" before any operation */
 		int err = fill(ctx, last, &child);
 		if (err)
 			return err;

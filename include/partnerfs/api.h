@@ -24,6 +24,7 @@ struct api_result {
 			    * else Location (202 answers) */
 	char *message;     /* API error message or transport reason, for the
 			    * user; NULL on success */
+	long retry_after_s; /* Retry-After of the answer, -1 when absent */
 };
 
 void api_result_free(struct api_result *res);

@@ -19,8 +19,8 @@ struct pfs_config {
 	double cache_ttl;     /* seconds */
 	double timeout;       /* seconds, per request */
 	int retries;
-	bool insecure;
-	bool foreground;
+	int insecure;
+	int foreground;
 };
 
 extern struct pfs_config pfs_config;

@@ -32,6 +32,15 @@ int model_status_is_terminal(const char *normalised);
 int model_parse_status_word(const char *json, size_t len, char *out,
 			    size_t size);
 
+#define MODEL_WORD_MAX 64
+
+/* The offer status word of a GET .../status document as the API spells it
+ * (neverPublished, running, succeeded, ...; cpp-api.md 8.1), except that a
+ * running offer whose publisher-signoff step waits for review reports
+ * waitingForPublisherReview (§6.4). 0 or -EINVAL. */
+int model_parse_offer_status(const char *json, size_t len, char *out,
+			     size_t size);
+
 /* {"error":{"message":...}} (or AAD's error_description) -> message,
  * malloc'd; NULL when the body has none. */
 char *model_parse_error_message(const char *json, size_t len);

@@ -16,6 +16,10 @@ enum node_flag {
 	NODE_DIRECT_IO = 1 << 1, /* no page cache: content is not fixed */
 	NODE_BLOCKING = 1 << 2,  /* reads may wait (only `wait`) */
 	NODE_WRITABLE = 1 << 3,  /* writes go to store() */
+	NODE_LINES = 1 << 5,     /* store() as soon as a write() completes a
+				  * line, inside that write() */
+	NODE_LIVE = 1 << 4,      /* read() shows the current content, not a
+				  * snapshot taken at open() (append-only) */
 };
 
 struct node {
@@ -54,8 +58,10 @@ struct node_type {
 	int (*list)(const struct node *parent, node_fill_fn fill, void *ctx);
 	/* Files: the content. Directories (optional): its mtime. */
 	int (*show)(const struct node *n, struct content *out);
-	/* Writable files: one complete input; 0 or -errno. */
-	int (*store)(const struct node *n, const char *data, size_t len);
+	/* Writable files: one complete input; read is what the writer's
+	 * handle showed at open (its etag guards a PUT). 0 or -errno. */
+	int (*store)(const struct node *n, const struct content *read,
+		     const char *data, size_t len);
 	/* Symlinks: the target. */
 	int (*link)(const struct node *n, char *buf, size_t size);
 	/* Blocking reads (NODE_BLOCKING): wait for content; nonblock gives

@@ -1,0 +1,513 @@
+/* fuse_ops.c: FUSE callbacks only. Each one resolves its path to a node
+ * (tree.c) and asks the node's row (nodes.c) to show, store, list or wait.
+ * Here live only the rules every file shares: snapshots fixed from open()
+ * to release(), when a write is handed to store(), who may write what. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "partnerfs/buf.h"
+#include "partnerfs/fuse_ops.h"
+#include "partnerfs/notify.h"
+#include "partnerfs/tree.h"
+
+#define XATTR_URL "user.partnerfs.url"
+#define XATTR_ETAG "user.partnerfs.etag"
+
+/* One open file. */
+struct handle {
+	struct node node;
+	struct content content; /* what reads return; fixed at open */
+	int have_content;
+	struct buf input;       /* bytes written, not yet stored */
+	int input_pending;      /* input holds something to store */
+	int toucher;            /* notify.c replaying a change */
+};
+
+static struct handle *handle_of(struct fuse_file_info *fi)
+{
+	return fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
+}
+
+static int is_dir(const struct node *n)
+{
+	return S_ISDIR(n->type->mode);
+}
+
+static void stat_fill_mode(const struct node *n, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = n->type->mode;
+	st->st_nlink = is_dir(n) ? 2 : 1;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	st->st_blksize = 4096;
+	st->st_mtime = st->st_ctime = st->st_atime = node_mount_time;
+}
+
+/* Full attributes: st_size is exactly what a read returns. */
+static int stat_fill(const struct node *n, const struct content *snapshot,
+		     struct stat *st)
+{
+	stat_fill_mode(n, st);
+	struct content c = {0};
+	const struct content *shown = snapshot;
+	int err = 0;
+	if (S_ISLNK(n->type->mode)) {
+		char target[IDENT_MAX + 1];
+		err = n->type->link(n, target, sizeof(target));
+		st->st_size = err ? 0 : (off_t)strlen(target);
+		return err;
+	}
+	if (n->type->flags & NODE_BLOCKING)
+		return 0; /* wait: nothing until it returns */
+	if (!shown && n->type->show) {
+		err = n->type->show(n, &c);
+		shown = &c;
+	}
+	if (!err && shown) {
+		if (!is_dir(n))
+			st->st_size = (off_t)shown->len;
+		if (shown->mtime)
+			st->st_mtime = st->st_ctime = shown->mtime;
+		st->st_blocks = (st->st_size + 511) / 512;
+	}
+	content_free(&c);
+	return err;
+}
+
+static int pfs_getattr(const char *path, struct stat *st,
+		       struct fuse_file_info *fi)
+{
+	struct handle *h = handle_of(fi);
+	if (h && !(h->node.type->flags & NODE_LIVE))
+		return stat_fill(&h->node, h->have_content ? &h->content : NULL,
+				 st);
+	struct node n;
+	int err = tree_resolve(path, &n);
+	return err ? err : stat_fill(&n, NULL, st);
+}
+
+struct readdir_ctx {
+	void *buf;
+	fuse_fill_dir_t filler;
+};
+
+static int readdir_fill(void *arg, const char *name, const struct node *child)
+{
+	struct readdir_ctx *rc = arg;
+	struct stat st;
+	stat_fill_mode(child, &st);
+	/* Directories' attributes cost nothing: hand them to the kernel
+	 * (readdirplus). A file's size may need its document, which
+	 * `ls` without -l never asks for. */
+	enum fuse_fill_dir_flags flags = 0;
+	if (is_dir(child) && child->type->show &&
+	    stat_fill(child, NULL, &st) == 0)
+		flags = FUSE_FILL_DIR_PLUS;
+	return rc->filler(rc->buf, name, &st, 0, flags) ? -ENOBUFS : 0;
+}
+
+static int pfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
+		       off_t off, struct fuse_file_info *fi,
+		       enum fuse_readdir_flags flags)
+{
+	(void)off;
+	(void)fi;
+	(void)flags;
+	struct node n;
+	int err = tree_resolve(path, &n);
+	if (err)
+		return err;
+	if (!is_dir(&n))
+		return -ENOTDIR;
+	filler(buf, ".", NULL, 0, 0);
+	filler(buf, "..", NULL, 0, 0);
+	struct readdir_ctx rc = {buf, filler};
+	err = tree_list(&n, readdir_fill, &rc);
+	return err == -ENOBUFS ? 0 : err;
+}
+
+static int pfs_readlink(const char *path, char *buf, size_t size)
+{
+	struct node n;
+	int err = tree_resolve(path, &n);
+	if (err)
+		return err;
+	if (!n.type->link)
+		return -EINVAL;
+	return n.type->link(&n, buf, size);
+}
+
+static int caller_is_toucher(void)
+{
+	return notify_is_toucher(fuse_get_context()->pid);
+}
+
+static int pfs_open(const char *path, struct fuse_file_info *fi)
+{
+	struct node n;
+	int err = tree_resolve(path, &n);
+	if (err)
+		return err;
+	int writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+	int toucher = 0;
+	if (writing && !(n.type->flags & NODE_WRITABLE)) {
+		if (!caller_is_toucher())
+			return -EACCES;
+		toucher = 1;
+	}
+	struct handle *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->node = n;
+	h->toucher = toucher;
+	/* Snapshot now, so a reader never sees half of two versions. */
+	if (!toucher && n.type->show && !(n.type->flags & NODE_LIVE)) {
+		err = n.type->show(&n, &h->content);
+		if (err) {
+			free(h);
+			return err;
+		}
+		h->have_content = 1;
+	}
+	fi->direct_io = !!(n.type->flags & NODE_DIRECT_IO);
+	fi->keep_cache = 0;
+	fi->fh = (uintptr_t)h;
+	return 0;
+}
+
+static int pfs_read(const char *path, char *buf, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	(void)path;
+	struct handle *h = handle_of(fi);
+	const struct node_type *t = h->node.type;
+	struct content live = {0};
+	const struct content *c = &h->content;
+	int err = 0;
+	if ((t->flags & NODE_BLOCKING) && !h->have_content) {
+		err = t->wait(&h->node, !!(fi->flags & O_NONBLOCK),
+			      fuse_interrupted, &h->content);
+		if (err)
+			return err;
+		h->have_content = 1;
+	} else if (t->flags & NODE_LIVE) {
+		err = t->show(&h->node, &live);
+		if (err)
+			return err;
+		c = &live;
+	} else if (!h->have_content) {
+		return 0;
+	}
+	size_t n = 0;
+	if ((size_t)off < c->len) {
+		n = c->len - (size_t)off;
+		if (n > size)
+			n = size;
+		memcpy(buf, c->data + off, n);
+	}
+	content_free(&live);
+	return (int)n;
+}
+
+/* Hands the pending input to the row's store(). */
+static int handle_store(struct handle *h)
+{
+	if (!h->input_pending)
+		return 0;
+	h->input_pending = 0;
+	int err = h->node.type->store(&h->node,
+				      h->have_content ? &h->content : NULL,
+				      h->input.data ? h->input.data : "",
+				      h->input.len);
+	buf_reset(&h->input);
+	return err;
+}
+
+static int pfs_write(const char *path, const char *data, size_t size,
+		     off_t off, struct fuse_file_info *fi)
+{
+	(void)path;
+	struct handle *h = handle_of(fi);
+	if (h->toucher || !(h->node.type->flags & NODE_WRITABLE))
+		return -EBADF;
+	if (h->node.type->flags & NODE_LINES) {
+		/* Control files take a stream of lines: offsets do not
+		 * matter, each completed line sends what came before it. */
+		if (buf_append(&h->input, data, size))
+			return -ENOMEM;
+	} else {
+		/* Documents are files: honour the offset (editors rewrite). */
+		size_t end = (size_t)off + size;
+		if (end > h->input.len) {
+			size_t grow = end - h->input.len;
+			char *zeros = calloc(1, grow);
+			int nomem = !zeros || buf_append(&h->input, zeros, grow);
+			free(zeros);
+			if (nomem)
+				return -ENOMEM;
+		}
+		memcpy(h->input.data + off, data, size);
+	}
+	h->input_pending = 1;
+	if ((h->node.type->flags & NODE_LINES) && h->input.len &&
+	    h->input.data[h->input.len - 1] == '\n') {
+		/* The request is made inside write() and write() returns its
+		 * outcome: shells do not report errors from close(). */
+		int err = handle_store(h);
+		if (err)
+			return err;
+	}
+	return (int)size;
+}
+
+static int pfs_flush(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	struct handle *h = handle_of(fi);
+	return h ? handle_store(h) : 0;
+}
+
+static int pfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	(void)datasync;
+	return pfs_flush(path, fi);
+}
+
+static int pfs_release(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	struct handle *h = handle_of(fi);
+	if (h) {
+		content_free(&h->content);
+		buf_free(&h->input);
+		free(h);
+	}
+	return 0;
+}
+
+static int pfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	struct handle *h = handle_of(fi);
+	struct node n;
+	int err = h ? 0 : tree_resolve(path, &n);
+	if (err)
+		return err;
+	const struct node *node = h ? &h->node : &n;
+	if (!(node->type->flags & NODE_WRITABLE))
+		return caller_is_toucher() ? 0 : -EACCES;
+	/* O_TRUNC before a rewrite: the document starts empty. Nothing is
+	 * sent for an open that then writes nothing (`: > cancel`). */
+	if (h && (size_t)size < h->input.len)
+		h->input.len = (size_t)size;
+	return 0;
+}
+
+static int pfs_utimens(const char *path, const struct timespec tv[2],
+		       struct fuse_file_info *fi)
+{
+	(void)tv;
+	struct handle *h = handle_of(fi);
+	struct node n;
+	int err = h ? 0 : tree_resolve(path, &n);
+	if (err)
+		return err;
+	const struct node *node = h ? &h->node : &n;
+	/* Times are the content's; setting them only signals watchers. */
+	if ((node->type->flags & NODE_WRITABLE) || caller_is_toucher())
+		return 0;
+	return -EACCES;
+}
+
+static int pfs_access(const char *path, int mask)
+{
+	struct node n;
+	int err = tree_resolve(path, &n);
+	if (err)
+		return err;
+	if ((mask & W_OK) && !(n.type->mode & 0200))
+		return -EACCES;
+	return 0;
+}
+
+static int pfs_getxattr(const char *path, const char *name, char *value,
+			size_t size)
+{
+	int is_url = strcmp(name, XATTR_URL) == 0;
+	if (!is_url && strcmp(name, XATTR_ETAG) != 0)
+		return -ENODATA; /* security.*, system.*: from memory */
+	struct node n;
+	int err = tree_resolve(path, &n);
+	if (err)
+		return err;
+	if (!n.type->show || is_dir(&n) || (n.type->flags & NODE_LIVE))
+		return -ENODATA;
+	struct content c = {0};
+	err = n.type->show(&n, &c);
+	if (err)
+		return err;
+	const char *v = is_url ? c.url : c.etag;
+	int len = v ? (int)strlen(v) : -ENODATA;
+	if (v && size) {
+		if ((size_t)len > size)
+			len = -ERANGE;
+		else
+			memcpy(value, v, (size_t)len);
+	}
+	content_free(&c);
+	return len;
+}
+
+static int pfs_listxattr(const char *path, char *list, size_t size)
+{
+	struct node n;
+	int err = tree_resolve(path, &n);
+	if (err)
+		return err;
+	if (!n.type->show || is_dir(&n) || (n.type->flags & NODE_LIVE))
+		return 0;
+	struct content c = {0};
+	err = n.type->show(&n, &c);
+	if (err)
+		return err;
+	struct buf names = BUF_INIT;
+	if (c.url)
+		buf_append(&names, XATTR_URL, sizeof(XATTR_URL));
+	if (c.etag)
+		buf_append(&names, XATTR_ETAG, sizeof(XATTR_ETAG));
+	int len = (int)names.len;
+	if (size && names.len > size)
+		len = -ERANGE;
+	else if (size && names.len)
+		memcpy(list, names.data, names.len);
+	buf_free(&names);
+	content_free(&c);
+	return len;
+}
+
+static int pfs_statfs(const char *path, struct statvfs *sv)
+{
+	(void)path;
+	memset(sv, 0, sizeof(*sv));
+	sv->f_bsize = sv->f_frsize = 4096;
+	sv->f_namemax = IDENT_MAX;
+	return 0;
+}
+
+/* Nothing is created, renamed or removed: the API has no such calls. */
+static int pfs_refuse_path(const char *path, mode_t mode)
+{
+	(void)path;
+	(void)mode;
+	return -EPERM;
+}
+
+static int pfs_refuse_unlink(const char *path)
+{
+	(void)path;
+	return -EPERM;
+}
+
+static int pfs_refuse_rename(const char *from, const char *to,
+			     unsigned int flags)
+{
+	(void)from;
+	(void)to;
+	(void)flags;
+	return -EPERM;
+}
+
+static int pfs_refuse_link(const char *from, const char *to)
+{
+	(void)from;
+	(void)to;
+	return -EPERM;
+}
+
+static int pfs_refuse_create(const char *path, mode_t mode,
+			     struct fuse_file_info *fi)
+{
+	(void)fi;
+	return pfs_refuse_path(path, mode);
+}
+
+static int pfs_refuse_mknod(const char *path, mode_t mode, dev_t dev)
+{
+	(void)dev;
+	return pfs_refuse_path(path, mode);
+}
+
+static int pfs_refuse_chmod(const char *path, mode_t mode,
+			    struct fuse_file_info *fi)
+{
+	(void)fi;
+	return pfs_refuse_path(path, mode);
+}
+
+static int pfs_refuse_chown(const char *path, uid_t uid, gid_t gid,
+			    struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)uid;
+	(void)gid;
+	(void)fi;
+	return -EPERM;
+}
+
+static int pfs_refuse_setxattr(const char *path, const char *name,
+			       const char *value, size_t size, int flags)
+{
+	(void)path;
+	(void)name;
+	(void)value;
+	(void)size;
+	(void)flags;
+	return -EPERM;
+}
+
+static void *pfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	(void)conn;
+	/* Attributes come from memory, so asking costs little, and a stale
+	 * st_size would cut a read of a status that just grew. */
+	cfg->attr_timeout = 0;
+	cfg->entry_timeout = 1;
+	cfg->negative_timeout = 0;
+	cfg->kernel_cache = 0;
+	cfg->nullpath_ok = 0;
+	return NULL;
+}
+
+const struct fuse_operations partnerfs_ops = {
+	.init = pfs_init,
+	.getattr = pfs_getattr,
+	.readdir = pfs_readdir,
+	.readlink = pfs_readlink,
+	.open = pfs_open,
+	.read = pfs_read,
+	.write = pfs_write,
+	.flush = pfs_flush,
+	.fsync = pfs_fsync,
+	.release = pfs_release,
+	.truncate = pfs_truncate,
+	.utimens = pfs_utimens,
+	.access = pfs_access,
+	.getxattr = pfs_getxattr,
+	.listxattr = pfs_listxattr,
+	.statfs = pfs_statfs,
+	.mkdir = pfs_refuse_path,
+	.mknod = pfs_refuse_mknod,
+	.create = pfs_refuse_create,
+	.unlink = pfs_refuse_unlink,
+	.rmdir = pfs_refuse_unlink,
+	.rename = pfs_refuse_rename,
+	.symlink = pfs_refuse_link,
+	.link = pfs_refuse_link,
+	.chmod = pfs_refuse_chmod,
+	.chown = pfs_refuse_chown,
+	.setxattr = pfs_refuse_setxattr,
+	.removexattr = pfs_refuse_link,
+};

@@ -1,0 +1,364 @@
+/* main.c: partnerfs — the Cloud Partner Portal publishing API as a
+ * directory.
+ *
+ *   partnerfs -o endpoint=https://cloudpartner.azure.com,token_file=~/.tok /mnt/cpp
+ *   ls /mnt/cpp/publishers/contoso/offers/
+ *   echo ops@contoso.com > /mnt/cpp/publishers/contoso/offers/vm/cancel
+ *
+ * A recipe: parse options, check endpoint and credentials in the user's
+ * terminal, mount, daemonize, start the poller, serve, then tear down in
+ * reverse order (the poller stops before the session is destroyed). */
+#include "partnerfs/fuse_ops.h"
+
+#include <curl/curl.h>
+#include <fuse_lowlevel.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "partnerfs/api.h"
+#include "partnerfs/auth.h"
+#include "partnerfs/cache.h"
+#include "partnerfs/config.h"
+#include "partnerfs/http.h"
+#include "partnerfs/log.h"
+#include "partnerfs/nodes.h"
+#include "partnerfs/notify.h"
+#include "partnerfs/remote.h"
+#include "partnerfs/tracker.h"
+
+struct pfs_config pfs_config;
+
+/* Numbers arrive as strings and are checked by hand, so that a typo is an
+ * error at start-up rather than a silent 0. */
+static struct {
+	char *poll_interval, *cache_ttl, *timeout, *retries;
+	int show_help, show_version;
+} raw;
+
+enum { KEY_HELP, KEY_VERSION, KEY_DISCARD };
+
+#define PFS_OPT(t, p) {t, offsetof(struct pfs_config, p), 1}
+#define RAW_OPT(t, p) {t, offsetof(typeof(raw), p), 1}
+
+static const struct fuse_opt pfs_opts[] = {
+	PFS_OPT("endpoint=%s", endpoint),
+	PFS_OPT("api_version=%s", api_version),
+	PFS_OPT("token_file=%s", token_file),
+	PFS_OPT("credentials=%s", credentials),
+	PFS_OPT("authority=%s", authority),
+	PFS_OPT("publishers=%s", publishers),
+	PFS_OPT("cafile=%s", cafile),
+	PFS_OPT("log_level=%s", log_level),
+	PFS_OPT("insecure", insecure),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	/* fstab words that mount(8) passes along. */
+	FUSE_OPT_KEY("auto", KEY_DISCARD),
+	FUSE_OPT_KEY("noauto", KEY_DISCARD),
+	FUSE_OPT_KEY("user", KEY_DISCARD),
+	FUSE_OPT_KEY("nouser", KEY_DISCARD),
+	FUSE_OPT_KEY("users", KEY_DISCARD),
+	FUSE_OPT_KEY("_netdev", KEY_DISCARD),
+	FUSE_OPT_END,
+};
+
+static const struct fuse_opt raw_opts[] = {
+	RAW_OPT("poll_interval=%s", poll_interval),
+	RAW_OPT("cache_ttl=%s", cache_ttl),
+	RAW_OPT("timeout=%s", timeout),
+	RAW_OPT("retries=%s", retries),
+	FUSE_OPT_END,
+};
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] <mountpoint>\n\n"
+	       "partnerfs options:\n"
+	       "    -o endpoint=URL        API endpoint (required), e.g.\n"
+	       "                           https://cloudpartner.azure.com\n"
+	       "    -o token_file=PATH     bearer token, re-read when it "
+	       "changes\n"
+	       "    -o credentials=PATH    tenant_id=, client_id=, "
+	       "client_secret= lines\n"
+	       "                           (mode 0600); else AZURE_TENANT_ID,\n"
+	       "                           AZURE_CLIENT_ID, "
+	       "AZURE_CLIENT_SECRET\n"
+	       "    -o authority=URL       Azure AD authority (default\n"
+	       "                           https://login.microsoftonline.com)\n"
+	       "    -o api_version=V       default 2017-10-31\n"
+	       "    -o publishers=a,b      publishers to list (default: ask "
+	       "the API)\n"
+	       "    -o poll_interval=S     seconds between operation polls "
+	       "(default 5)\n"
+	       "    -o cache_ttl=S         seconds documents are cached "
+	       "(default 30)\n"
+	       "    -o timeout=S           seconds per request (default 30)\n"
+	       "    -o retries=N           retries of a failed GET (default "
+	       "3)\n"
+	       "    -o cafile=PATH         CA bundle to verify TLS with\n"
+	       "    -o insecure            do not verify TLS (testing only)\n"
+	       "    -o log_level=L         error, warn, info (default), "
+	       "debug\n\n",
+	       prog);
+}
+
+static void print_versions(void)
+{
+	printf("partnerfs %s\nlibfuse %s\nlibcurl %s\njson-c %s\n",
+	       PARTNERFS_VERSION, fuse_pkgversion(),
+	       curl_version_info(CURLVERSION_NOW)->version, json_c_version());
+}
+
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	(void)data;
+	(void)outargs;
+	switch (key) {
+	case KEY_HELP:
+		raw.show_help = 1;
+		return 0;
+	case KEY_VERSION:
+		raw.show_version = 1;
+		return 0;
+	case KEY_DISCARD:
+		return 0;
+	case FUSE_OPT_KEY_OPT:
+		/* x-systemd.automount, x-gvfs-show, ...: for others. */
+		return strncmp(arg, "x-", 2) == 0 ? 0 : 1;
+	}
+	return 1;
+}
+
+static int fail(const char *fmt, const char *what)
+{
+	fprintf(stderr, "partnerfs: ");
+	fprintf(stderr, fmt, what);
+	fprintf(stderr, "\nsee 'partnerfs -h' for usage\n");
+	return 1;
+}
+
+static int parse_seconds(const char *text, double dflt, double min,
+			 double *out)
+{
+	if (!text) {
+		*out = dflt;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (errno || end == text || *end || v < min || v > 86400)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int config_finish(void)
+{
+	struct pfs_config *c = &pfs_config;
+	if (!c->endpoint)
+		return fail("missing -o endpoint=URL%s", "");
+	if (strncmp(c->endpoint, "https://", 8) != 0 &&
+	    strncmp(c->endpoint, "http://", 7) != 0)
+		return fail("endpoint must be an http(s) URL: %s", c->endpoint);
+	size_t len = strlen(c->endpoint);
+	while (len > 8 && c->endpoint[len - 1] == '/')
+		c->endpoint[--len] = '\0';
+	if (!c->api_version)
+		c->api_version = strdup("2017-10-31");
+	if (parse_seconds(raw.poll_interval, 5, 0.05, &c->poll_interval))
+		return fail("bad poll_interval: %s (seconds, >= 0.05)",
+			    raw.poll_interval);
+	if (parse_seconds(raw.cache_ttl, 30, 0, &c->cache_ttl))
+		return fail("bad cache_ttl: %s (seconds, >= 0)", raw.cache_ttl);
+	if (parse_seconds(raw.timeout, 30, 0.1, &c->timeout))
+		return fail("bad timeout: %s (seconds, >= 0.1)", raw.timeout);
+	c->retries = 3;
+	if (raw.retries) {
+		char *end;
+		long r = strtol(raw.retries, &end, 10);
+		if (*end || end == raw.retries || r < 0 || r > 20)
+			return fail("bad retries: %s (0..20)", raw.retries);
+		c->retries = (int)r;
+	}
+	if (c->publishers) {
+		char *copy = strdup(c->publishers), *save = NULL;
+		for (char *p = strtok_r(copy, ",", &save); p;
+		     p = strtok_r(NULL, ",", &save))
+			if (!ident_is_valid(p)) {
+				int rc = fail("bad publisher id: %s", p);
+				free(copy);
+				return rc;
+			}
+		free(copy);
+	}
+	enum log_level lvl = LOG_LVL_INFO;
+	if (c->log_level && log_parse_level(c->log_level, &lvl))
+		return fail("bad log_level: %s (error, warn, info, debug)",
+			    c->log_level);
+	log_set_level(lvl);
+	return 0;
+}
+
+/* Fails in the user's terminal, before daemonizing, when the endpoint or
+ * the credentials do not work. */
+static int startup_check(void)
+{
+	char why[512] = "";
+	struct auth_config ac = {pfs_config.token_file, pfs_config.credentials,
+				 pfs_config.authority, NULL};
+	if (auth_init(&ac, why, sizeof(why)) != 0) {
+		fprintf(stderr, "partnerfs: %s\n", why);
+		return 1;
+	}
+	struct api_result res = {0};
+	int err;
+	if (pfs_config.publishers) {
+		char first[IDENT_MAX + 1];
+		snprintf(first, sizeof(first), "%.*s",
+			 (int)strcspn(pfs_config.publishers, ","),
+			 pfs_config.publishers);
+		err = api_list_offers(first, &res);
+	} else {
+		err = api_list_publishers(&res);
+	}
+	if (err)
+		fprintf(stderr, "partnerfs: %s: %s\n", pfs_config.endpoint,
+			res.message ? res.message : strerror(-err));
+	api_result_free(&res);
+	return err ? 1 : 0;
+}
+
+static void on_operation_changed(const char *pub, const char *offer,
+				 const char *id, const char *old_state,
+				 const char *new_state)
+{
+	/* The offer's status and listings moved with the operation. */
+	remote_invalidate(pub, offer);
+	notify_operation_changed(pub, offer, id, old_state, new_state);
+}
+
+static int serve(struct fuse *fuse, struct fuse_cmdline_opts *opts)
+{
+	if (opts->singlethread)
+		return fuse_loop(fuse);
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	if (!lc)
+		return -ENOMEM;
+	/* A blocked `wait` holds a worker; many must not starve the rest. */
+	fuse_loop_cfg_set_max_threads(lc, opts->max_threads > 64
+						  ? opts->max_threads
+						  : 64);
+	fuse_loop_cfg_set_idle_threads(lc, opts->max_idle_threads);
+	fuse_loop_cfg_set_clone_fd(lc, (unsigned)opts->clone_fd);
+	int rc = fuse_loop_mt(fuse, lc);
+	fuse_loop_cfg_destroy(lc);
+	return rc;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts opts = {0};
+	struct fuse *fuse = NULL;
+	int rc = 1;
+
+	if (fuse_opt_parse(&args, &pfs_config, pfs_opts, opt_proc) ||
+	    fuse_opt_parse(&args, &raw, raw_opts, NULL))
+		goto out_args;
+	if (raw.show_version) {
+		print_versions();
+		rc = 0;
+		goto out_args;
+	}
+	if (raw.show_help) {
+		usage(argv[0]);
+		printf("FUSE options:\n");
+		fuse_cmdline_help();
+		fuse_lib_help(&args);
+		rc = 0;
+		goto out_args;
+	}
+	if (fuse_parse_cmdline(&args, &opts) != 0)
+		goto out_args;
+	if (!opts.mountpoint) {
+		rc = fail("missing mountpoint%s", "");
+		goto out_opts;
+	}
+	if (config_finish())
+		goto out_opts;
+	char mnt[PATH_MAX];
+	if (!realpath(opts.mountpoint, mnt)) {
+		fprintf(stderr, "partnerfs: %s: %s\n", opts.mountpoint,
+			strerror(errno));
+		goto out_opts;
+	}
+	pfs_config.mountpoint = strdup(mnt);
+	pfs_config.foreground = opts.foreground;
+
+	struct http_config hc = {(long)(pfs_config.timeout * 1000),
+				 pfs_config.retries, pfs_config.cafile,
+				 pfs_config.insecure, 0};
+	struct api_config apc = {pfs_config.endpoint, pfs_config.api_version};
+	if (http_init(&hc) || api_init(&apc)) {
+		fprintf(stderr, "partnerfs: cannot initialise libcurl\n");
+		goto out_opts;
+	}
+	cache_init(pfs_config.cache_ttl, 100000);
+	if (startup_check())
+		goto out_lib;
+
+	fuse = fuse_new(&args, &partnerfs_ops, sizeof(partnerfs_ops), NULL);
+	if (!fuse)
+		goto out_lib;
+	if (fuse_mount(fuse, pfs_config.mountpoint) != 0)
+		goto out_destroy;
+	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
+		goto out_unmount;
+	/* Threads do not survive fork: daemonize first, then start them. */
+	if (fuse_daemonize(opts.foreground) != 0)
+		goto out_signals;
+	log_use_syslog(!opts.foreground);
+	node_mount_time = time(NULL);
+	notify_init(pfs_config.mountpoint);
+	tracker_init(pfs_config.poll_interval, on_operation_changed);
+	if (tracker_start() != 0)
+		goto out_signals;
+	log_info("mounted %s on %s", pfs_config.endpoint,
+		 pfs_config.mountpoint);
+
+	rc = serve(fuse, &opts) ? 1 : 0;
+
+	/* A touch in flight through the mount ends once it is unmounted;
+	 * only then can the poller be joined, and only after that may the
+	 * session go. */
+	notify_stop();
+out_signals:
+	fuse_remove_signal_handlers(fuse_get_session(fuse));
+out_unmount:
+	fuse_unmount(fuse);
+	tracker_stop();
+out_destroy:
+	fuse_destroy(fuse);
+out_lib:
+	tracker_cleanup();
+	notify_cleanup();
+	cache_cleanup();
+	auth_cleanup();
+	api_cleanup();
+	http_cleanup();
+out_opts:
+	free(opts.mountpoint);
+out_args:
+	fuse_opt_free_args(&args);
+	return rc;
+}

@@ -1,0 +1,153 @@
+/* node_control.c: the control files publish, golive and cancel. A complete
+ * input is a list of notification addresses; storing it sends the POST and
+ * returns its outcome, which reading the file shows afterwards. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_impl.h"
+#include "partnerfs/api.h"
+#include "partnerfs/log.h"
+#include "partnerfs/model.h"
+#include "partnerfs/remote.h"
+#include "partnerfs/tracker.h"
+
+/* The last outcome of each control file of this mount. */
+struct outcome {
+	struct outcome *next;
+	char *path; /* "pub/offer/action" */
+	char *text;
+	time_t mtime;
+};
+
+static pthread_mutex_t outcomes_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct outcome *outcomes;
+
+static void outcome_key(const struct node *n, char *key, size_t size)
+{
+	snprintf(key, size, "%s/%s/%s", n->pub, n->offer, n->type->arg);
+}
+
+static void outcome_record(const struct node *n, struct buf *text)
+{
+	char key[3 * (IDENT_MAX + 1)];
+	outcome_key(n, key, sizeof(key));
+	pthread_mutex_lock(&outcomes_lock);
+	struct outcome *o = outcomes;
+	while (o && strcmp(o->path, key) != 0)
+		o = o->next;
+	if (!o && (o = calloc(1, sizeof(*o))) && (o->path = strdup(key))) {
+		o->next = outcomes;
+		outcomes = o;
+	} else if (o && !o->path) {
+		free(o);
+		o = NULL;
+	}
+	if (o) {
+		free(o->text);
+		o->text = buf_steal(text);
+		o->mtime = time(NULL);
+	}
+	pthread_mutex_unlock(&outcomes_lock);
+}
+
+int control_show(const struct node *n, struct content *out)
+{
+	char key[3 * (IDENT_MAX + 1)];
+	outcome_key(n, key, sizeof(key));
+	int err = 0;
+	pthread_mutex_lock(&outcomes_lock);
+	struct outcome *o = outcomes;
+	while (o && strcmp(o->path, key) != 0)
+		o = o->next;
+	if (o)
+		err = content_set(out, o->text, strlen(o->text), o->mtime);
+	else
+		err = content_set(out, "", 0, node_mount_time);
+	pthread_mutex_unlock(&outcomes_lock);
+	return err;
+}
+
+static void outcome_header(struct buf *t, const struct node *n,
+			   const char *emails)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	buf_printf(t, "time: %s\nrequest: POST %s\naddresses: %s\n", stamp,
+		   n->type->arg, emails);
+}
+
+static void outcome_error(struct buf *t, int err, const char *message)
+{
+	buf_printf(t, "error: %s (%s)\n", strerrorname_np(-err),
+		   strerror(-err));
+	if (message)
+		buf_printf(t, "message: %s\n", message);
+}
+
+/* A 202 names the operation; a 200 (a synchronous cancel) does not, and
+ * what it changed is found by polling the offer's operations again. */
+static void control_follow_up(const struct node *n, struct api_result *res,
+			      struct buf *t)
+{
+	remote_invalidate(n->pub, n->offer);
+	char id[IDENT_MAX + 1];
+	if (res->op_url &&
+	    model_operation_id_from_url(res->op_url, id, sizeof(id)) == 0) {
+		buf_printf(t, "operation: %s\nlocation: %s\n", id, res->op_url);
+		if (tracker_add_started(n->pub, n->offer, id, res->op_url))
+			log_error("cannot track operation %s", id);
+	} else {
+		if (res->op_url)
+			buf_printf(t, "location: %s (no operation id)\n",
+				   res->op_url);
+		tracker_poll_offer_now(n->pub, n->offer);
+	}
+}
+
+int control_store(const struct node *n, const struct content *read,
+		  const char *data, size_t len)
+{
+	(void)read;
+	struct buf emails = BUF_INIT, text = BUF_INIT;
+	char why[256] = "";
+	int err = model_parse_emails(data, len, &emails, why, sizeof(why));
+	if (!err && emails.len == 0) {
+		snprintf(why, sizeof(why), "no e-mail address given");
+		err = -EINVAL;
+	}
+	if (err) {
+		/* Invalid locally: nothing is sent, and the file says so. */
+		outcome_header(&text, n, "");
+		buf_printf(&text, "status: not sent\n");
+		outcome_error(&text, err, why);
+		log_warn("%s/%s/%s: %s; nothing sent", n->pub, n->offer,
+			 n->type->arg, why);
+		outcome_record(n, &text);
+		buf_free(&emails);
+		buf_free(&text);
+		return err;
+	}
+	struct api_result res = {0};
+	err = api_post_action(n->pub, n->offer, n->type->arg, emails.data,
+			      &res);
+	outcome_header(&text, n, emails.data);
+	if (res.status)
+		buf_printf(&text, "status: %ld\n", res.status);
+	else
+		buf_printf(&text, "status: no response\n");
+	if (err)
+		outcome_error(&text, err, res.message);
+	else
+		control_follow_up(n, &res, &text);
+	outcome_record(n, &text);
+	api_result_free(&res);
+	buf_free(&emails);
+	buf_free(&text);
+	return err;
+}

@@ -1,0 +1,89 @@
+/* node_meta.c: the root `events` log and the .partnerfs/ files: version,
+ * config (secrets masked), stats and last-error. */
+#include <curl/curl.h>
+#include <errno.h>
+#define FUSE_USE_VERSION 314
+#include <fuse.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "node_impl.h"
+#include "partnerfs/auth.h"
+#include "partnerfs/config.h"
+#include "partnerfs/http.h"
+#include "partnerfs/log.h"
+#include "partnerfs/notify.h"
+#include "partnerfs/tracker.h"
+
+int events_show(const struct node *n, struct content *out)
+{
+	(void)n;
+	return notify_events_show(out);
+}
+
+static void meta_version(struct buf *b)
+{
+	buf_printf(b, "partnerfs %s\nlibfuse %s\nlibcurl %s\njson-c %s\n",
+		   PARTNERFS_VERSION, fuse_pkgversion(),
+		   curl_version_info(CURLVERSION_NOW)->version,
+		   json_c_version());
+}
+
+static void meta_config(struct buf *b)
+{
+	const struct pfs_config *c = &pfs_config;
+	buf_printf(b, "endpoint=%s\napi_version=%s\n", c->endpoint,
+		   c->api_version);
+	buf_puts(b, "auth=");
+	auth_describe(b);
+	buf_printf(b, "\npublishers=%s\npoll_interval=%g\ncache_ttl=%g\n"
+		      "timeout=%g\nretries=%d\ncafile=%s\ninsecure=%d\n"
+		      "log_level=%s\nmountpoint=%s\n",
+		   c->publishers ? c->publishers : "(from the API)",
+		   c->poll_interval, c->cache_ttl, c->timeout, c->retries,
+		   c->cafile ? c->cafile : "(system)", c->insecure,
+		   log_level_name(log_get_level()), c->mountpoint);
+}
+
+static void meta_stats(struct buf *b)
+{
+	unsigned long hits, misses, entries, tracked, active, polls;
+	http_stats_render(b);
+	cache_stats(&hits, &misses, &entries);
+	tracker_stats(&tracked, &active, &polls);
+	buf_printf(b, "cache_hits %lu\ncache_misses %lu\ncache_entries %lu\n"
+		      "operations_tracked %lu\noperations_active %lu\n"
+		      "operation_polls %lu\n",
+		   hits, misses, entries, tracked, active, polls);
+}
+
+static void meta_last_error(struct buf *b)
+{
+	char line[1024];
+	log_last_error(line, sizeof(line));
+	if (line[0])
+		buf_printf(b, "%s\n", line);
+}
+
+int meta_show(const struct node *n, struct content *out)
+{
+	static const struct {
+		const char *name;
+		void (*render)(struct buf *b);
+	} files[] = {
+		{"version", meta_version},
+		{"config", meta_config},
+		{"stats", meta_stats},
+		{"last-error", meta_last_error},
+	};
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (strcmp(files[i].name, n->type->arg) == 0)
+			files[i].render(&b);
+	int err = content_set(out, b.data ? b.data : "", b.len,
+			      strcmp(n->type->arg, "version") == 0
+				      ? node_mount_time
+				      : time(NULL));
+	buf_free(&b);
+	return err;
+}

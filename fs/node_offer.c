@@ -1,0 +1,248 @@
+/* node_offer.c: publishers, offers, and the documents of an offer
+ * (offer.json, status, status.json, slots, versions). */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_impl.h"
+#include "partnerfs/api.h"
+#include "partnerfs/config.h"
+#include "partnerfs/log.h"
+#include "partnerfs/model.h"
+#include "partnerfs/remote.h"
+
+/* Whether pub is in the comma-separated -o publishers= list. */
+static int publisher_is_configured(const char *pub)
+{
+	const char *list = pfs_config.publishers;
+	size_t len = strlen(pub);
+	while (list && *list) {
+		const char *comma = strchr(list, ',');
+		size_t n = comma ? (size_t)(comma - list) : strlen(list);
+		if (n == len && memcmp(list, pub, len) == 0)
+			return 1;
+		list = comma ? comma + 1 : NULL;
+	}
+	return 0;
+}
+
+int publisher_exists(const struct node *n)
+{
+	if (publisher_is_configured(n->pub))
+		return 0;
+	struct doc *d;
+	if (!pfs_config.publishers &&
+	    remote_get(REMOTE_PUBLISHERS, NULL, NULL, NULL, &d) == 0) {
+		int err = remote_listing_has(d, n->pub);
+		doc_put(d);
+		if (err == 0)
+			return 0;
+	}
+	/* Any other name is looked up on demand: its offer listing answers
+	 * 404 (ENOENT) or 403 (EACCES), and is cached for the next ls. */
+	int err = remote_get(REMOTE_OFFERS, n->pub, NULL, NULL, &d);
+	doc_put(d);
+	return err;
+}
+
+struct list_ctx {
+	const struct node *parent;
+	const char *row;
+	node_fill_fn fill;
+	void *ctx;
+};
+
+static int list_one(void *arg, const char *id)
+{
+	struct list_ctx *lc = arg;
+	return node_fill_child(lc->parent, lc->row, id, lc->fill, lc->ctx);
+}
+
+int publisher_list(const struct node *parent, node_fill_fn fill, void *ctx)
+{
+	struct list_ctx lc = {parent, "/publishers/{pub}", fill, ctx};
+	if (pfs_config.publishers) {
+		char *copy = strdup(pfs_config.publishers), *save = NULL;
+		if (!copy)
+			return -ENOMEM;
+		int err = 0;
+		for (char *p = strtok_r(copy, ",", &save); p && !err;
+		     p = strtok_r(NULL, ",", &save))
+			err = list_one(&lc, p);
+		free(copy);
+		return err;
+	}
+	struct doc *d;
+	int err = remote_get(REMOTE_PUBLISHERS, NULL, NULL, NULL, &d);
+	if (err)
+		return err;
+	err = remote_listing_each(d, list_one, &lc);
+	doc_put(d);
+	return err;
+}
+
+int offer_exists(const struct node *n)
+{
+	struct doc *d;
+	int err = remote_get(REMOTE_OFFERS, n->pub, NULL, NULL, &d);
+	if (err)
+		return err;
+	err = remote_listing_has(d, n->offer);
+	doc_put(d);
+	return err;
+}
+
+int offer_list(const struct node *parent, node_fill_fn fill, void *ctx)
+{
+	struct list_ctx lc = {parent, "/publishers/{pub}/offers/{offer}", fill,
+			      ctx};
+	struct doc *d;
+	int err = remote_get(REMOTE_OFFERS, parent->pub, NULL, NULL, &d);
+	if (err)
+		return err;
+	err = remote_listing_each(d, list_one, &lc);
+	doc_put(d);
+	return err;
+}
+
+/* An offer directory changes when its listing entry does. */
+int offer_dir_show(const struct node *n, struct content *out)
+{
+	struct doc *d;
+	int err = remote_get(REMOTE_OFFERS, n->pub, NULL, NULL, &d);
+	if (err)
+		return err;
+	out->mtime = d->mtime;
+	doc_put(d);
+	return 0;
+}
+
+static int show_remote(enum remote_kind kind, const struct node *n,
+		       const char *arg, struct content *out)
+{
+	struct doc *d;
+	int err = remote_get(kind, n->pub, n->offer, arg, &d);
+	if (err)
+		return err;
+	err = content_from_doc(out, d);
+	doc_put(d);
+	return err;
+}
+
+int offer_json_show(const struct node *n, struct content *out)
+{
+	return show_remote(REMOTE_OFFER, n, NULL, out);
+}
+
+int offer_status_json_show(const struct node *n, struct content *out)
+{
+	return show_remote(REMOTE_STATUS, n, NULL, out);
+}
+
+int slot_show(const struct node *n, struct content *out)
+{
+	return show_remote(REMOTE_SLOT, n, n->type->arg, out);
+}
+
+int version_show(const struct node *n, struct content *out)
+{
+	return show_remote(REMOTE_VERSION, n, n->name, out);
+}
+
+int offer_status_show(const struct node *n, struct content *out)
+{
+	struct doc *d;
+	int err = remote_get(REMOTE_STATUS, n->pub, n->offer, NULL, &d);
+	if (err)
+		return err;
+	char word[MODEL_WORD_MAX + 2];
+	err = model_parse_offer_status(d->data, d->len, word,
+				       sizeof(word) - 1);
+	if (!err) {
+		strcat(word, "\n");
+		err = content_set(out, word, strlen(word), d->mtime);
+	}
+	if (!err && d->url && !(out->url = strdup(d->url)))
+		err = -ENOMEM;
+	doc_put(d);
+	return err;
+}
+
+/* The offer's "version": versions 1..version exist (cpp-api.md §12 #23:
+ * each publish stores one); the API has no listing of them. */
+static int offer_version_count(const struct node *n, long long *count)
+{
+	struct doc *d;
+	int err = remote_get(REMOTE_OFFER, n->pub, n->offer, NULL, &d);
+	if (err)
+		return err;
+	*count = 0;
+	json_object *obj = json_tokener_parse(d->data), *v;
+	if (obj && json_object_object_get_ex(obj, "version", &v) &&
+	    json_object_is_type(v, json_type_int))
+		*count = json_object_get_int64(v);
+	json_object_put(obj);
+	doc_put(d);
+	return 0;
+}
+
+int version_exists(const struct node *n)
+{
+	char *end;
+	long long v = strtoll(n->name, &end, 10);
+	if (*end || end == n->name || v < 1 || n->name[0] == '0')
+		return -ENOENT;
+	long long count;
+	int err = offer_version_count(n, &count);
+	if (err)
+		return err;
+	return v <= count ? 0 : -ENOENT;
+}
+
+int version_list(const struct node *parent, node_fill_fn fill, void *ctx)
+{
+	long long count;
+	int err = offer_version_count(parent, &count);
+	for (long long v = 1; !err && v <= count && v <= 100000; v++) {
+		char name[24];
+		snprintf(name, sizeof(name), "%lld", v);
+		err = node_fill_child(parent,
+				      "/publishers/{pub}/offers/{offer}/"
+				      "versions/{name}.json",
+				      name, fill, ctx);
+	}
+	return err;
+}
+
+/* Writing offer.json: a whole document, validated here, PUT with the
+ * ETag of the version the writer read (or "*" when the API gave none). */
+int offer_json_store(const struct node *n, const struct content *read,
+		     const char *data, size_t len)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *obj = tok ? json_tokener_parse_ex(tok, data, (int)len)
+			       : NULL;
+	int complete = obj &&
+		       json_tokener_get_error(tok) == json_tokener_success &&
+		       json_object_is_type(obj, json_type_object);
+	/* Trailing bytes after the document are as bad as a broken one. */
+	for (size_t i = complete ? json_tokener_get_parse_end(tok) : len;
+	     i < len; i++)
+		if (!strchr(" \t\r\n", data[i]))
+			complete = 0;
+	json_object_put(obj);
+	json_tokener_free(tok);
+	if (!complete) {
+		log_warn("%s/%s/offer.json: not a JSON object; nothing sent",
+			 n->pub, n->offer);
+		return -EINVAL;
+	}
+	struct api_result res = {0};
+	int err = api_put_offer(n->pub, n->offer, data, len,
+				read ? read->etag : NULL, &res);
+	api_result_free(&res);
+	remote_invalidate(n->pub, n->offer);
+	return err;
+}

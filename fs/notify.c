@@ -1,0 +1,169 @@
+/* notify.c: the events log, and replaying state changes through the
+ * mountpoint so that inotify-based watchers see them (see notify.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "partnerfs/buf.h"
+#include "partnerfs/log.h"
+#include "partnerfs/notify.h"
+#include "partnerfs/tree.h"
+
+#define MAX_TOUCHERS 8
+
+static struct {
+	pthread_mutex_t lock;
+	char *mountpoint;
+	atomic_bool stopped;
+	pid_t touchers[MAX_TOUCHERS]; /* threads replaying a change now */
+	struct buf events;
+	time_t events_mtime;
+} nt = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+void notify_init(const char *mountpoint)
+{
+	nt.mountpoint = strdup(mountpoint);
+	nt.events_mtime = time(NULL);
+	atomic_store(&nt.stopped, false);
+}
+
+void notify_stop(void)
+{
+	atomic_store(&nt.stopped, true);
+}
+
+void notify_cleanup(void)
+{
+	pthread_mutex_lock(&nt.lock);
+	free(nt.mountpoint);
+	nt.mountpoint = NULL;
+	buf_free(&nt.events);
+	pthread_mutex_unlock(&nt.lock);
+}
+
+bool notify_is_toucher(pid_t tid)
+{
+	bool found = false;
+	pthread_mutex_lock(&nt.lock);
+	for (int i = 0; i < MAX_TOUCHERS; i++)
+		found |= tid != 0 && nt.touchers[i] == tid;
+	pthread_mutex_unlock(&nt.lock);
+	return found;
+}
+
+static int toucher_enter(pid_t tid)
+{
+	int slot = -1;
+	pthread_mutex_lock(&nt.lock);
+	for (int i = 0; i < MAX_TOUCHERS && slot < 0; i++)
+		if (nt.touchers[i] == 0) {
+			nt.touchers[i] = tid;
+			slot = i;
+		}
+	pthread_mutex_unlock(&nt.lock);
+	return slot;
+}
+
+static void toucher_leave(int slot)
+{
+	pthread_mutex_lock(&nt.lock);
+	nt.touchers[slot] = 0;
+	pthread_mutex_unlock(&nt.lock);
+}
+
+/* One file, through the mount: what an editor saving it would cause. */
+static void touch_path(const char *rel)
+{
+	char path[4352];
+	snprintf(path, sizeof(path), "%s%s", nt.mountpoint, rel);
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	else
+		log_debug("touch %s: open: %s", rel, strerror(errno));
+	const struct timespec both[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+	const struct timespec mtime_only[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
+	if (utimensat(AT_FDCWD, path, both, 0) != 0 ||
+	    utimensat(AT_FDCWD, path, mtime_only, 0) != 0)
+		log_debug("touch %s: utimensat: %s", rel, strerror(errno));
+}
+
+static const struct node_type *row_named(const char *pattern)
+{
+	for (size_t i = 0; i < node_type_count; i++)
+		if (strcmp(node_types[i].pattern, pattern) == 0)
+			return &node_types[i];
+	return NULL;
+}
+
+static void touch_row(const char *pattern, const struct node *n)
+{
+	const struct node_type *row = row_named(pattern);
+	char rel[4096];
+	if (row && tree_path(row, n, rel, sizeof(rel)) == 0)
+		touch_path(rel);
+}
+
+static void events_append(const char *pub, const char *offer, const char *id,
+			  const char *old_state, const char *new_state)
+{
+	char stamp[32];
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct tm tm;
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	pthread_mutex_lock(&nt.lock);
+	buf_printf(&nt.events, "%s.%03ldZ %s/%s operation %s %s -> %s\n", stamp,
+		   now.tv_nsec / 1000000, pub, offer, id, old_state, new_state);
+	nt.events_mtime = now.tv_sec;
+	pthread_mutex_unlock(&nt.lock);
+}
+
+void notify_operation_changed(const char *pub, const char *offer,
+			      const char *id, const char *old_state,
+			      const char *new_state)
+{
+	log_info("%s/%s operation %s %s -> %s", pub, offer, id, old_state,
+		 new_state);
+	events_append(pub, offer, id, old_state, new_state);
+	if (atomic_load(&nt.stopped) || !nt.mountpoint)
+		return;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int slot = toucher_enter(tid);
+	if (slot < 0)
+		return;
+	struct node n = {0};
+	snprintf(n.pub, sizeof(n.pub), "%s", pub);
+	snprintf(n.offer, sizeof(n.offer), "%s", offer);
+	snprintf(n.name, sizeof(n.name), "%s", id);
+	touch_row("/publishers/{pub}/offers/{offer}/operations/{name}/status",
+		  &n);
+	touch_row("/publishers/{pub}/offers/{offer}/operations/{name}/"
+		  "operation.json",
+		  &n);
+	touch_row("/publishers/{pub}/offers/{offer}/status", &n);
+	touch_row("/events", &n);
+	toucher_leave(slot);
+}
+
+int notify_events_show(struct content *out)
+{
+	pthread_mutex_lock(&nt.lock);
+	out->len = nt.events.len;
+	out->data = malloc(out->len + 1);
+	if (out->data && out->len)
+		memcpy(out->data, nt.events.data, out->len);
+	if (out->data)
+		out->data[out->len] = '\0';
+	out->mtime = nt.events_mtime;
+	pthread_mutex_unlock(&nt.lock);
+	return out->data ? 0 : -ENOMEM;
+}

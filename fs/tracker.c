@@ -1,0 +1,560 @@
+/* tracker.c: known operations and the poller threads that follow the
+ * non-terminal ones (see tracker.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "partnerfs/api.h"
+#include "partnerfs/buf.h"
+#include "partnerfs/log.h"
+#include "partnerfs/tracker.h"
+
+/* Polls run on a few threads so that one slow operation URL does not hold
+ * up the others, while the API sees bounded concurrency. */
+#define POLL_THREADS 4
+/* After errors the interval doubles up to this. */
+#define POLL_BACKOFF_MAX_S 60.0
+
+struct op {
+	struct op *next;
+	char *pub, *offer, *id, *url;
+	char state[TRACKER_STATE_MAX];
+	char *doc;
+	size_t doc_len;
+	time_t mtime;
+	double next_poll; /* monotonic seconds */
+	int errors;
+	int polling;
+	unsigned long started_seq; /* > 0: started by this mount, in order */
+};
+
+/* Per offer: which operation the latest listing put first. */
+struct offer_ops {
+	struct offer_ops *next;
+	char *pub, *offer;
+	char *latest_listed;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t changed; /* state changes: wakes waiters */
+	pthread_cond_t work;    /* new work or stop: wakes pollers */
+	struct op *ops;
+	struct offer_ops *offers;
+	double interval;
+	tracker_listener_fn listener;
+	int running;
+	pthread_t threads[POLL_THREADS];
+	int nthreads;
+	unsigned long seq, polls;
+} tr = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	.changed = PTHREAD_COND_INITIALIZER,
+	.work = PTHREAD_COND_INITIALIZER};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int op_is_terminal(const struct op *o)
+{
+	return model_status_is_terminal(o->state);
+}
+
+static int op_is(const struct op *o, const char *pub, const char *offer)
+{
+	return strcmp(o->pub, pub) == 0 && strcmp(o->offer, offer) == 0;
+}
+
+static struct op *op_find_locked(const char *pub, const char *offer,
+				 const char *id)
+{
+	for (struct op *o = tr.ops; o; o = o->next)
+		if (op_is(o, pub, offer) && strcmp(o->id, id) == 0)
+			return o;
+	return NULL;
+}
+
+static void op_free(struct op *o)
+{
+	free(o->pub);
+	free(o->offer);
+	free(o->id);
+	free(o->url);
+	free(o->doc);
+	free(o);
+}
+
+static struct op *op_new_locked(const char *pub, const char *offer,
+				const char *id, const char *url,
+				const char *state)
+{
+	struct op *o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->pub = strdup(pub);
+	o->offer = strdup(offer);
+	o->id = strdup(id);
+	o->url = strdup(url);
+	if (!o->pub || !o->offer || !o->id || !o->url) {
+		op_free(o);
+		return NULL;
+	}
+	snprintf(o->state, sizeof(o->state), "%s", state);
+	o->mtime = time(NULL);
+	o->next_poll = now_mono();
+	o->next = tr.ops;
+	tr.ops = o;
+	return o;
+}
+
+static struct offer_ops *offer_find_locked(const char *pub, const char *offer,
+					   int create)
+{
+	for (struct offer_ops *f = tr.offers; f; f = f->next)
+		if (strcmp(f->pub, pub) == 0 && strcmp(f->offer, offer) == 0)
+			return f;
+	if (!create)
+		return NULL;
+	struct offer_ops *f = calloc(1, sizeof(*f));
+	if (!f || !(f->pub = strdup(pub)) || !(f->offer = strdup(offer))) {
+		if (f)
+			free(f->pub);
+		free(f);
+		return NULL;
+	}
+	f->next = tr.offers;
+	tr.offers = f;
+	return f;
+}
+
+int tracker_add_started(const char *pub, const char *offer, const char *id,
+			const char *url)
+{
+	pthread_mutex_lock(&tr.lock);
+	struct op *o = op_find_locked(pub, offer, id);
+	if (!o)
+		o = op_new_locked(pub, offer, id, url, "notStarted");
+	if (!o) {
+		pthread_mutex_unlock(&tr.lock);
+		return -ENOMEM;
+	}
+	/* An idempotent publish answers with the running operation's URL:
+	 * same operation, now also the latest one started here. */
+	o->started_seq = ++tr.seq;
+	o->next_poll = now_mono();
+	pthread_cond_broadcast(&tr.work);
+	pthread_mutex_unlock(&tr.lock);
+	return 0;
+}
+
+int tracker_merge_listing(const char *pub, const char *offer,
+			  const struct submission_list *list)
+{
+	struct buf url = BUF_INIT;
+	int err = 0;
+	pthread_mutex_lock(&tr.lock);
+	struct offer_ops *f = offer_find_locked(pub, offer, 1);
+	if (!f) {
+		err = -ENOMEM;
+		goto out;
+	}
+	free(f->latest_listed);
+	f->latest_listed = list->count ? strdup(list->items[0].id) : NULL;
+	for (size_t i = 0; i < list->count; i++) {
+		const struct submission *s = &list->items[i];
+		if (op_find_locked(pub, offer, s->id))
+			continue; /* the poller's state is newer */
+		buf_reset(&url);
+		const char *segs[] = {"publishers", pub,   "offers", offer,
+				      "operations", s->id, NULL};
+		if (api_build_url(&url, segs) != 0) {
+			err = -ENOMEM;
+			break;
+		}
+		const char *state = model_normalize_status(s->state);
+		if (!op_new_locked(pub, offer, s->id, url.data, state)) {
+			err = -ENOMEM;
+			break;
+		}
+	}
+	pthread_cond_broadcast(&tr.work);
+out:
+	pthread_mutex_unlock(&tr.lock);
+	buf_free(&url);
+	return err;
+}
+
+void tracker_poll_offer_now(const char *pub, const char *offer)
+{
+	pthread_mutex_lock(&tr.lock);
+	for (struct op *o = tr.ops; o; o = o->next)
+		if (op_is(o, pub, offer) && !op_is_terminal(o))
+			o->next_poll = now_mono();
+	pthread_cond_broadcast(&tr.work);
+	pthread_mutex_unlock(&tr.lock);
+}
+
+void op_view_free(struct op_view *v)
+{
+	free(v->url);
+	free(v->doc);
+	v->url = v->doc = NULL;
+}
+
+int tracker_get(const char *pub, const char *offer, const char *id,
+		struct op_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&tr.lock);
+	struct op *o = op_find_locked(pub, offer, id);
+	if (!o) {
+		pthread_mutex_unlock(&tr.lock);
+		return -ENOENT;
+	}
+	memcpy(out->state, o->state, sizeof(out->state));
+	out->mtime = o->mtime;
+	out->url = strdup(o->url);
+	if (o->doc) {
+		out->doc = malloc(o->doc_len + 1);
+		if (out->doc) {
+			memcpy(out->doc, o->doc, o->doc_len + 1);
+			out->doc_len = o->doc_len;
+		}
+	}
+	pthread_mutex_unlock(&tr.lock);
+	if (!out->url || (o->doc && !out->doc)) {
+		op_view_free(out);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int tracker_each(const char *pub, const char *offer,
+		 int (*fn)(void *ctx, const char *id), void *ctx)
+{
+	/* Copy the ids first: fn may be slow (it fills a FUSE buffer). */
+	struct id_list ids = {0};
+	pthread_mutex_lock(&tr.lock);
+	size_t n = 0;
+	for (struct op *o = tr.ops; o; o = o->next)
+		n += op_is(o, pub, offer);
+	ids.ids = calloc(n + 1, sizeof(char *));
+	for (struct op *o = tr.ops; o && ids.ids; o = o->next)
+		if (op_is(o, pub, offer))
+			ids.ids[ids.count++] = strdup(o->id);
+	pthread_mutex_unlock(&tr.lock);
+	if (!ids.ids)
+		return -ENOMEM;
+	int err = 0;
+	for (size_t i = 0; i < ids.count && !err; i++)
+		if (ids.ids[i])
+			err = fn(ctx, ids.ids[i]);
+	id_list_free(&ids);
+	return err;
+}
+
+int tracker_latest(const char *pub, const char *offer, char *id, size_t size)
+{
+	const char *best = NULL;
+	unsigned long best_seq = 0;
+	pthread_mutex_lock(&tr.lock);
+	for (struct op *o = tr.ops; o; o = o->next)
+		if (op_is(o, pub, offer) && o->started_seq > best_seq) {
+			best_seq = o->started_seq;
+			best = o->id;
+		}
+	if (!best) {
+		struct offer_ops *f = offer_find_locked(pub, offer, 0);
+		if (f)
+			best = f->latest_listed;
+	}
+	int err = best ? 0 : -ENOENT;
+	if (best)
+		snprintf(id, size, "%s", best);
+	pthread_mutex_unlock(&tr.lock);
+	return err;
+}
+
+int tracker_wait_terminal(const char *pub, const char *offer, const char *id,
+			  int nonblock, int (*interrupted)(void), char *state,
+			  size_t size)
+{
+	int err = 0;
+	pthread_mutex_lock(&tr.lock);
+	for (;;) {
+		struct op *o = op_find_locked(pub, offer, id);
+		if (!o) {
+			err = -ENOENT;
+			break;
+		}
+		if (op_is_terminal(o)) {
+			snprintf(state, size, "%s", o->state);
+			break;
+		}
+		if (nonblock) {
+			err = -EAGAIN;
+			break;
+		}
+		if (!tr.running) {
+			err = -ESHUTDOWN;
+			break;
+		}
+		if (interrupted && interrupted()) {
+			err = -EINTR;
+			break;
+		}
+		/* Wake up now and then to notice an interrupt: FUSE tells
+		 * us of one only through interrupted(). */
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&tr.changed, &tr.lock, &until);
+	}
+	pthread_mutex_unlock(&tr.lock);
+	return err;
+}
+
+/* GETs the operation URL; on success fills state and the document. */
+static int tracker_fetch(const char *url, char *state, size_t size,
+			 char **doc, size_t *doc_len, long *retry_after)
+{
+	struct api_result res = {0};
+	res.retry_after_s = -1;
+	int err = api_get_url(url, &res);
+	*retry_after = res.retry_after_s;
+	if (!err)
+		err = model_parse_status_word(res.body.data ? res.body.data
+							    : "",
+					      res.body.len, state, size);
+	if (!err) {
+		*doc_len = res.body.len;
+		*doc = buf_steal(&res.body);
+	}
+	api_result_free(&res);
+	return err;
+}
+
+/* Stores a fetched document and state into the op; returns whether the
+ * state changed (old state copied to old_state). */
+static int op_update_locked(struct op *o, const char *state, char *doc,
+			    size_t doc_len, char *old_state)
+{
+	int changed = strcmp(o->state, state) != 0;
+	int doc_changed = !o->doc || o->doc_len != doc_len ||
+			  memcmp(o->doc, doc, doc_len) != 0;
+	memcpy(old_state, o->state, TRACKER_STATE_MAX);
+	snprintf(o->state, sizeof(o->state), "%s", state);
+	free(o->doc);
+	o->doc = doc;
+	o->doc_len = doc_len;
+	if (changed || doc_changed)
+		o->mtime = time(NULL);
+	return changed;
+}
+
+int tracker_fetch_doc(const char *pub, const char *offer, const char *id)
+{
+	pthread_mutex_lock(&tr.lock);
+	struct op *o = op_find_locked(pub, offer, id);
+	char *url = o && !o->doc ? strdup(o->url) : NULL;
+	pthread_mutex_unlock(&tr.lock);
+	if (!o)
+		return -ENOENT;
+	if (!url)
+		return 0;
+	char state[TRACKER_STATE_MAX], old[TRACKER_STATE_MAX];
+	char *doc = NULL;
+	size_t doc_len = 0;
+	long retry_after;
+	int err = tracker_fetch(url, state, sizeof(state), &doc, &doc_len,
+				&retry_after);
+	free(url);
+	if (err)
+		return err;
+	pthread_mutex_lock(&tr.lock);
+	o = op_find_locked(pub, offer, id);
+	int changed = 0;
+	/* Only fill in what the poller has not: never move its state. */
+	if (o && !o->doc)
+		changed = op_update_locked(o, state, doc, doc_len, old);
+	else
+		free(doc);
+	if (changed)
+		pthread_cond_broadcast(&tr.changed);
+	pthread_mutex_unlock(&tr.lock);
+	if (changed && tr.listener)
+		tr.listener(pub, offer, id, old, state);
+	return 0;
+}
+
+/* The due, idle, non-terminal operation polled longest ago; or NULL and
+ * the time until the next one is due. */
+static struct op *next_due_locked(double now, double *wait_s)
+{
+	struct op *best = NULL;
+	*wait_s = tr.interval > 0 ? tr.interval : 1.0;
+	for (struct op *o = tr.ops; o; o = o->next) {
+		if (o->polling || op_is_terminal(o))
+			continue;
+		if (o->next_poll <= now) {
+			if (!best || o->next_poll < best->next_poll)
+				best = o;
+		} else if (o->next_poll - now < *wait_s) {
+			*wait_s = o->next_poll - now;
+		}
+	}
+	return best;
+}
+
+static void tracker_poll_once(struct op *o)
+{
+	char *url = strdup(o->url);
+	char *pub = strdup(o->pub), *offer = strdup(o->offer),
+	     *id = strdup(o->id);
+	pthread_mutex_unlock(&tr.lock);
+
+	char state[TRACKER_STATE_MAX], old[TRACKER_STATE_MAX];
+	char *doc = NULL;
+	size_t doc_len = 0;
+	long retry_after = -1;
+	int err = url ? tracker_fetch(url, state, sizeof(state), &doc,
+				      &doc_len, &retry_after)
+		      : -ENOMEM;
+
+	pthread_mutex_lock(&tr.lock);
+	tr.polls++;
+	o->polling = 0;
+	int changed = 0;
+	double delay = tr.interval;
+	if (err) {
+		o->errors++;
+		for (int i = 0; i < o->errors && delay < POLL_BACKOFF_MAX_S;
+		     i++)
+			delay *= 2;
+		if (delay > POLL_BACKOFF_MAX_S)
+			delay = POLL_BACKOFF_MAX_S;
+		log_warn("polling operation %s of %s/%s failed: %s", id, pub,
+			 offer, strerror(-err));
+	} else {
+		o->errors = 0;
+		changed = op_update_locked(o, state, doc, doc_len, old);
+		/* The server may ask to come back sooner (or later). */
+		if (retry_after >= 0)
+			delay = (double)retry_after;
+	}
+	o->next_poll = now_mono() + delay;
+	if (changed)
+		pthread_cond_broadcast(&tr.changed);
+	pthread_mutex_unlock(&tr.lock);
+
+	if (changed && tr.listener)
+		tr.listener(pub, offer, id, old, state);
+	free(url);
+	free(pub);
+	free(offer);
+	free(id);
+	pthread_mutex_lock(&tr.lock);
+}
+
+static void *tracker_poller(void *unused)
+{
+	(void)unused;
+	pthread_mutex_lock(&tr.lock);
+	while (tr.running) {
+		double wait_s;
+		struct op *o = next_due_locked(now_mono(), &wait_s);
+		if (o) {
+			o->polling = 1;
+			tracker_poll_once(o);
+			continue;
+		}
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		double frac = wait_s - (double)(long)wait_s;
+		until.tv_sec += (long)wait_s;
+		until.tv_nsec += (long)(frac * 1e9);
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&tr.work, &tr.lock, &until);
+	}
+	pthread_mutex_unlock(&tr.lock);
+	return NULL;
+}
+
+void tracker_init(double poll_interval_s, tracker_listener_fn listener)
+{
+	tr.interval = poll_interval_s;
+	tr.listener = listener;
+}
+
+int tracker_start(void)
+{
+	pthread_mutex_lock(&tr.lock);
+	tr.running = 1;
+	pthread_mutex_unlock(&tr.lock);
+	for (int i = 0; i < POLL_THREADS; i++) {
+		int rc = pthread_create(&tr.threads[i], NULL, tracker_poller,
+					NULL);
+		if (rc) {
+			tracker_stop();
+			return -rc;
+		}
+		tr.nthreads++;
+	}
+	return 0;
+}
+
+void tracker_stop(void)
+{
+	pthread_mutex_lock(&tr.lock);
+	tr.running = 0;
+	pthread_cond_broadcast(&tr.work);
+	pthread_cond_broadcast(&tr.changed);
+	pthread_mutex_unlock(&tr.lock);
+	for (int i = 0; i < tr.nthreads; i++)
+		pthread_join(tr.threads[i], NULL);
+	tr.nthreads = 0;
+}
+
+void tracker_cleanup(void)
+{
+	pthread_mutex_lock(&tr.lock);
+	while (tr.ops) {
+		struct op *o = tr.ops;
+		tr.ops = o->next;
+		op_free(o);
+	}
+	while (tr.offers) {
+		struct offer_ops *f = tr.offers;
+		tr.offers = f->next;
+		free(f->pub);
+		free(f->offer);
+		free(f->latest_listed);
+		free(f);
+	}
+	pthread_mutex_unlock(&tr.lock);
+}
+
+void tracker_stats(unsigned long *tracked, unsigned long *active,
+		   unsigned long *polls)
+{
+	*tracked = *active = 0;
+	pthread_mutex_lock(&tr.lock);
+	for (struct op *o = tr.ops; o; o = o->next) {
+		(*tracked)++;
+		*active += !op_is_terminal(o);
+	}
+	*polls = tr.polls;
+	pthread_mutex_unlock(&tr.lock);
+}

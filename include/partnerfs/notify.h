@@ -1,0 +1,32 @@
+/* notify: makes state changes visible to file watchers and readers of the
+ * events log. The kernel raises no inotify event for changes a FUSE server
+ * merely announces, so changes are replayed through the mountpoint: an
+ * O_WRONLY open+close (IN_CLOSE_WRITE) and utimensat (IN_ATTRIB, then an
+ * mtime-only IN_MODIFY) from the notifying thread, which the FUSE open lets
+ * through by thread id. */
+#ifndef PARTNERFS_NOTIFY_H
+#define PARTNERFS_NOTIFY_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "partnerfs/nodes.h"
+
+void notify_init(const char *mountpoint);
+/* Stop touching the mount (before it goes away). */
+void notify_stop(void);
+void notify_cleanup(void);
+
+/* Appends the events line and touches the operation's files and events. */
+void notify_operation_changed(const char *pub, const char *offer,
+			      const char *id, const char *old_state,
+			      const char *new_state);
+
+/* True while thread tid is replaying a change through the mount: only it
+ * may write-open read-only files or set their times. */
+bool notify_is_toucher(pid_t tid);
+
+/* The events log so far (append-only; its length only grows). */
+int notify_events_show(struct content *out);
+
+#endif
