@@ -1,0 +1,25 @@
+"""Helpers for integration tests: real commands with timeouts."""
+import subprocess
+import time
+
+
+def run(cmd, timeout=10, check=False, **kw):
+    """Runs a real command (list, or a string for sh -c) with a timeout."""
+    shell = isinstance(cmd, str)
+    return subprocess.run(cmd, shell=shell, capture_output=True, text=True,
+                          timeout=timeout, check=check, **kw)
+
+
+def wait_for(pred, timeout=5.0, interval=0.02):
+    """Polls pred() until it is truthy; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(interval)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
