@@ -1,0 +1,625 @@
+/** @file
+ * auth: where the bearer token comes from.
+ *
+ * In order of precedence (DESIGN.md §4):
+ *  1. token_file: a token someone else keeps fresh (`az account
+ *     get-access-token ... > file` or a sidecar); re-read whenever the file
+ *     changes, or after the API rejected what it held;
+ *  2. credentials file, 3. AZURE_* environment: the Azure AD v1
+ *     client-credentials flow (cpp-api.md §2.1), token cached until shortly
+ *     before it expires.
+ *
+ * The client secret lives only in this file's memory and is zeroed on
+ * cleanup; it never reaches a log line or auth_describe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "partnerfs/auth.h"
+#include "partnerfs/http.h"
+#include "partnerfs/ident.h"
+#include "partnerfs/log.h"
+#include "partnerfs/model.h"
+
+#define AUTH_DEFAULT_AUTHORITY "https://login.microsoftonline.com"
+#define AUTH_DEFAULT_RESOURCE "https://cloudpartner.azure.com"
+#define AUTH_FILE_MAX (64 * 1024)
+/* Refresh this long before expiry at most (or at 10% of the lifetime, if
+ * that is shorter), so a request never leaves with a dying token. */
+#define AUTH_REFRESH_MARGIN_S 300
+/* When AAD gives no lifetime at all: assume a short one. */
+#define AUTH_FALLBACK_LIFETIME_S 600
+
+enum auth_source { AUTH_NONE, AUTH_TOKEN_FILE, AUTH_CREDENTIALS, AUTH_ENV };
+
+static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct {
+	enum auth_source source;
+	char *path; /* token file or credentials file */
+	char *authority;
+	char *resource;
+	char *tenant;
+	char *client_id;
+	char *secret;
+	char *token;	    /* cached token, from the file or AAD */
+	long refresh_at_ms; /* monotonic: fetch a new one from here on */
+	long expires_at_ms; /* monotonic: unusable from here on */
+	/* Identity of the token file when it was read. */
+	bool file_loaded;
+	bool file_stale;
+	struct stat file_st;
+} auth;
+
+static long auth_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void auth_free_secret(char **s)
+{
+	if (*s) {
+		explicit_bzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+static void auth_why(char *why, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void auth_why(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+}
+
+/* Reads a whole small file into a NUL-terminated heap buffer. The caller
+ * zeroes and frees it: it may hold a secret. */
+static int auth_read_fd(int fd, char **out, size_t *len_out)
+{
+	char *data = malloc(AUTH_FILE_MAX + 1);
+	size_t len = 0;
+	ssize_t n;
+
+	if (!data)
+		return -ENOMEM;
+	for (;;) {
+		n = read(fd, data + len, AUTH_FILE_MAX - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			explicit_bzero(data, len);
+			free(data);
+			return (int)n;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == AUTH_FILE_MAX) {
+			explicit_bzero(data, len);
+			free(data);
+			return -EFBIG;
+		}
+	}
+	data[len] = '\0';
+	*out = data;
+	*len_out = len;
+	return 0;
+}
+
+static char *auth_trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+			   end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	*end = '\0';
+	return s;
+}
+
+static bool auth_token_usable(const char *t)
+{
+	const unsigned char *p = (const unsigned char *)t;
+
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* The file may hold the bare token, "Bearer <token>", or the JSON that
+ * `az account get-access-token` prints. */
+static char *auth_token_from_text(char *text)
+{
+	json_object *doc, *v;
+	char *t = auth_trim(text), *r = NULL;
+
+	if (*t == '{') {
+		doc = json_tokener_parse(t);
+		if ((json_object_object_get_ex(doc, "accessToken", &v) ||
+		     json_object_object_get_ex(doc, "access_token", &v)) &&
+		    json_object_is_type(v, json_type_string))
+			r = strdup(json_object_get_string(v));
+		json_object_put(doc);
+		if (r && !auth_token_usable(r))
+			auth_free_secret(&r);
+		return r;
+	}
+	if (strncasecmp(t, "Bearer ", 7) == 0)
+		t = auth_trim(t + 7);
+	return auth_token_usable(t) ? strdup(t) : NULL;
+}
+
+static int auth_load_token_file(char *why, size_t why_size)
+{
+	struct stat st;
+	char *text = NULL, *tok;
+	size_t len = 0;
+	int fd, rc;
+
+	fd = open(auth.path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		auth_why(why, why_size, "cannot open token file %s: %s",
+			 auth.path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		auth_why(why, why_size, "token file %s is not a regular file",
+			 auth.path);
+		return -EINVAL;
+	}
+	rc = auth_read_fd(fd, &text, &len);
+	close(fd);
+	if (rc) {
+		auth_why(why, why_size, "cannot read token file %s: %s",
+			 auth.path, strerror(-rc));
+		return rc;
+	}
+	tok = auth_token_from_text(text);
+	explicit_bzero(text, len);
+	free(text);
+	if (!tok) {
+		auth_why(why, why_size,
+			 "token file %s holds no token (one line expected)",
+			 auth.path);
+		return -EINVAL;
+	}
+	auth_free_secret(&auth.token);
+	auth.token = tok;
+	auth.file_st = st;
+	auth.file_loaded = true;
+	auth.file_stale = false;
+	return 0;
+}
+
+static bool auth_file_changed(void)
+{
+	struct stat st;
+
+	if (stat(auth.path, &st) < 0)
+		return true;
+	return st.st_dev != auth.file_st.st_dev ||
+	       st.st_ino != auth.file_st.st_ino ||
+	       st.st_size != auth.file_st.st_size ||
+	       st.st_mtim.tv_sec != auth.file_st.st_mtim.tv_sec ||
+	       st.st_mtim.tv_nsec != auth.file_st.st_mtim.tv_nsec;
+}
+
+/* "key = value" with optional double quotes around the value. */
+static void auth_take_credential(char *line)
+{
+	char *eq = strchr(line, '='), *key, *val;
+	size_t n;
+
+	if (!eq)
+		return;
+	*eq = '\0';
+	key = auth_trim(line);
+	val = auth_trim(eq + 1);
+	n = strlen(val);
+	if (n >= 2 && val[0] == '"' && val[n - 1] == '"') {
+		val[n - 1] = '\0';
+		val++;
+	}
+	if (strcmp(key, "tenant_id") == 0) {
+		free(auth.tenant);
+		auth.tenant = strdup(val);
+	} else if (strcmp(key, "client_id") == 0) {
+		free(auth.client_id);
+		auth.client_id = strdup(val);
+	} else if (strcmp(key, "client_secret") == 0) {
+		auth_free_secret(&auth.secret);
+		auth.secret = strdup(val);
+	}
+}
+
+static int auth_load_credentials(char *why, size_t why_size)
+{
+	struct stat st;
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	int fd, rc;
+
+	fd = open(auth.path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		auth_why(why, why_size, "cannot open credentials file %s: %s",
+			 auth.path, strerror(-rc));
+		return rc;
+	}
+	/* fstat of the opened file: what we check is what we read. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		auth_why(why, why_size,
+			 "credentials file %s is not a regular file",
+			 auth.path);
+		return -EINVAL;
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		auth_why(why, why_size,
+			 "credentials file %s is readable by group or others "
+			 "(mode %03o); run chmod 600 on it",
+			 auth.path, (unsigned)(st.st_mode & 0777));
+		return -EPERM;
+	}
+	rc = auth_read_fd(fd, &text, &len);
+	close(fd);
+	if (rc) {
+		auth_why(why, why_size, "cannot read credentials file %s: %s",
+			 auth.path, strerror(-rc));
+		return rc;
+	}
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line = auth_trim(line);
+		if (*line && *line != '#')
+			auth_take_credential(line);
+	}
+	explicit_bzero(text, len);
+	free(text);
+	return 0;
+}
+
+static int auth_load_env(void)
+{
+	const char *t = getenv("AZURE_TENANT_ID");
+	const char *c = getenv("AZURE_CLIENT_ID");
+	const char *s = getenv("AZURE_CLIENT_SECRET");
+
+	if (t && *t)
+		auth.tenant = strdup(t);
+	if (c && *c)
+		auth.client_id = strdup(c);
+	if (s && *s)
+		auth.secret = strdup(s);
+	return (t && *t) || (c && *c) || (s && *s) ? 0 : -ENOENT;
+}
+
+/* All three values present, and the tenant usable as a path segment. */
+static int auth_check_client(const char *where, char *why, size_t why_size)
+{
+	const char *missing = !auth.tenant	? "tenant_id"
+			      : !auth.client_id ? "client_id"
+			      : !auth.secret	? "client_secret"
+						: NULL;
+
+	if (missing) {
+		auth_why(why, why_size, "%s lacks %s", where, missing);
+		return -EINVAL;
+	}
+	if (!ident_is_valid(auth.tenant)) {
+		auth_why(why, why_size, "%s: tenant_id is not valid", where);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int auth_setup(const struct auth_config *cfg, char *why, size_t why_size)
+{
+	int rc;
+
+	auth.authority = strdup(cfg && cfg->authority ? cfg->authority
+						      : AUTH_DEFAULT_AUTHORITY);
+	auth.resource = strdup(cfg && cfg->resource ? cfg->resource
+						    : AUTH_DEFAULT_RESOURCE);
+	if (!auth.authority || !auth.resource)
+		return -ENOMEM;
+	if (cfg && cfg->token_file) {
+		auth.source = AUTH_TOKEN_FILE;
+		auth.path = strdup(cfg->token_file);
+		return auth.path ? auth_load_token_file(why, why_size)
+				 : -ENOMEM;
+	}
+	if (cfg && cfg->credentials) {
+		auth.source = AUTH_CREDENTIALS;
+		auth.path = strdup(cfg->credentials);
+		if (!auth.path)
+			return -ENOMEM;
+		rc = auth_load_credentials(why, why_size);
+		if (rc)
+			return rc;
+		return auth_check_client("credentials file", why, why_size);
+	}
+	auth.source = AUTH_ENV;
+	if (auth_load_env()) {
+		auth.source = AUTH_NONE;
+		auth_why(why, why_size,
+			 "no credentials: use -o token_file=, -o credentials= "
+			 "or AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+			 "AZURE_CLIENT_SECRET");
+		return -EINVAL;
+	}
+	return auth_check_client("environment (AZURE_*)", why, why_size);
+}
+
+static void auth_clear(void)
+{
+	free(auth.path);
+	free(auth.authority);
+	free(auth.resource);
+	free(auth.tenant);
+	free(auth.client_id);
+	auth_free_secret(&auth.secret);
+	auth_free_secret(&auth.token);
+	memset(&auth, 0, sizeof(auth));
+}
+
+int auth_init(const struct auth_config *cfg, char *why, size_t why_size)
+{
+	int rc;
+
+	if (why && why_size)
+		why[0] = '\0';
+	pthread_mutex_lock(&auth_lock);
+	auth_clear();
+	rc = auth_setup(cfg, why, why_size);
+	if (rc)
+		auth_clear();
+	pthread_mutex_unlock(&auth_lock);
+	return rc;
+}
+
+void auth_cleanup(void)
+{
+	pthread_mutex_lock(&auth_lock);
+	auth_clear();
+	pthread_mutex_unlock(&auth_lock);
+}
+
+/* AAD v1 sends lifetimes as JSON strings; accept numbers too. */
+static bool auth_json_seconds(json_object *doc, const char *key, long long *out)
+{
+	json_object *v;
+	const char *s;
+	char *end;
+
+	if (!json_object_object_get_ex(doc, key, &v))
+		return false;
+	if (json_object_is_type(v, json_type_int)) {
+		*out = json_object_get_int64(v);
+		return true;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return false;
+	s = json_object_get_string(v);
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return !errno && end != s && *end == '\0';
+}
+
+static int auth_build_form(struct buf *form)
+{
+	int rc = buf_puts(form, "grant_type=client_credentials&client_id=");
+
+	if (!rc)
+		rc = ident_append_encoded(form, auth.client_id);
+	if (!rc)
+		rc = buf_puts(form, "&client_secret=");
+	if (!rc)
+		rc = ident_append_encoded(form, auth.secret);
+	if (!rc)
+		rc = buf_puts(form, "&resource=");
+	if (!rc)
+		rc = ident_append_encoded(form, auth.resource);
+	return rc;
+}
+
+static int auth_take_aad_token(const struct buf *body)
+{
+	json_object *doc = json_tokener_parse(body->data ? body->data : "");
+	json_object *v;
+	long long life = -1, on;
+	long now = auth_now_ms(), margin_ms;
+	char *tok = NULL;
+
+	if (json_object_object_get_ex(doc, "access_token", &v) &&
+	    json_object_is_type(v, json_type_string))
+		tok = strdup(json_object_get_string(v));
+	if (!tok || !auth_token_usable(tok)) {
+		json_object_put(doc);
+		auth_free_secret(&tok);
+		return -EACCES;
+	}
+	if (!auth_json_seconds(doc, "expires_in", &life) &&
+	    auth_json_seconds(doc, "expires_on", &on))
+		life = on - (long long)time(NULL);
+	json_object_put(doc);
+	if (life < 0)
+		life = AUTH_FALLBACK_LIFETIME_S;
+	if (life > 24 * 3600)
+		life = 24 * 3600;
+	/* 10% of the lifetime, in ms so that short test lifetimes work. */
+	margin_ms = life * 100 < AUTH_REFRESH_MARGIN_S * 1000L
+			? (long)life * 100
+			: AUTH_REFRESH_MARGIN_S * 1000L;
+	auth_free_secret(&auth.token);
+	auth.token = tok;
+	auth.expires_at_ms = now + (long)life * 1000;
+	auth.refresh_at_ms = auth.expires_at_ms - margin_ms;
+	return 0;
+}
+
+/* Runs with auth_lock held, so only one refresh is ever in flight; other
+ * callers wait for its result instead of sending their own. */
+static int auth_fetch_aad_token(void)
+{
+	struct http_request req = {
+	    .method = "POST",
+	    .content_type = "application/x-www-form-urlencoded",
+	};
+	struct http_response resp;
+	struct buf url = BUF_INIT, form = BUF_INIT;
+	size_t alen = strlen(auth.authority);
+	char *msg;
+	int rc;
+
+	while (alen && auth.authority[alen - 1] == '/')
+		alen--;
+	rc = buf_append(&url, auth.authority, alen);
+	if (!rc)
+		rc = buf_puts(&url, "/");
+	if (!rc)
+		rc = ident_append_encoded(&url, auth.tenant);
+	if (!rc)
+		rc = buf_puts(&url, "/oauth2/token");
+	if (!rc)
+		rc = auth_build_form(&form);
+	if (rc)
+		goto out;
+	req.url = url.data;
+	req.body = form.data;
+	req.body_len = form.len;
+	rc = http_perform(&req, &resp);
+	if (rc) {
+		log_warn("token request to %s failed: %s", url.data,
+			 strerror(-rc));
+	} else if (resp.status != 200 || auth_take_aad_token(&resp.body)) {
+		msg = model_parse_error_message(resp.body.data, resp.body.len);
+		log_warn("token request to %s refused (HTTP %ld): %s", url.data,
+			 resp.status, msg ? msg : "no access_token in answer");
+		free(msg);
+		rc = -EACCES;
+	}
+	http_response_free(&resp);
+out:
+	if (form.data)
+		explicit_bzero(form.data, form.cap);
+	buf_free(&form);
+	buf_free(&url);
+	return rc;
+}
+
+static int auth_current_token(void)
+{
+	long now;
+	int rc;
+
+	switch (auth.source) {
+	case AUTH_TOKEN_FILE:
+		if (auth.file_loaded && !auth.file_stale &&
+		    !auth_file_changed())
+			return 0;
+		rc = auth_load_token_file(NULL, 0);
+		if (rc)
+			log_warn("cannot use token file %s: %s", auth.path,
+				 strerror(-rc));
+		return rc ? -EACCES : 0;
+	case AUTH_CREDENTIALS:
+	case AUTH_ENV:
+		now = auth_now_ms();
+		if (auth.token && now < auth.refresh_at_ms)
+			return 0;
+		rc = auth_fetch_aad_token();
+		/* A refresh that failed early still leaves a usable token. */
+		if (rc && auth.token && now < auth.expires_at_ms)
+			return 0;
+		return rc;
+	default:
+		return -EACCES;
+	}
+}
+
+int auth_get_token(char **token)
+{
+	int rc;
+
+	*token = NULL;
+	pthread_mutex_lock(&auth_lock);
+	rc = auth_current_token();
+	if (!rc) {
+		*token = strdup(auth.token);
+		if (!*token)
+			rc = -ENOMEM;
+	}
+	pthread_mutex_unlock(&auth_lock);
+	return rc;
+}
+
+void auth_reject_token(const char *token)
+{
+	pthread_mutex_lock(&auth_lock);
+	/* Another thread may already have replaced the token that failed:
+	 * only drop the one that was rejected. */
+	if (token && auth.token && strcmp(token, auth.token) == 0) {
+		if (auth.source == AUTH_TOKEN_FILE)
+			auth.file_stale = true;
+		else
+			auth_free_secret(&auth.token);
+	}
+	pthread_mutex_unlock(&auth_lock);
+}
+
+void auth_describe(struct buf *out)
+{
+	pthread_mutex_lock(&auth_lock);
+	switch (auth.source) {
+	case AUTH_TOKEN_FILE:
+		buf_printf(out, "token_file=%s", auth.path);
+		break;
+	case AUTH_CREDENTIALS:
+		buf_printf(out,
+			   "credentials=%s (tenant_id=%s, client_id=%s, "
+			   "client_secret=***)",
+			   auth.path, auth.tenant, auth.client_id);
+		break;
+	case AUTH_ENV:
+		buf_printf(out,
+			   "environment (tenant_id=%s, client_id=%s, "
+			   "client_secret=***)",
+			   auth.tenant, auth.client_id);
+		break;
+	default:
+		buf_puts(out, "no credentials");
+		break;
+	}
+	pthread_mutex_unlock(&auth_lock);
+}
