@@ -12,6 +12,7 @@ import json
 import os
 import re
 import select
+import signal
 import socket
 import subprocess
 import tempfile
@@ -101,11 +102,21 @@ class Emulator:
         assert st == 200, data
 
 
+SANITIZER_RE = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:")
+
+
+def check_clean_exit(e):
+    """Stop the emulator; fail on a sanitizer report or a bad exit."""
+    log = e.stop()
+    assert not SANITIZER_RE.search(log), log[-4000:]
+    assert e.proc.returncode == 0, log[-4000:]
+
+
 @pytest.fixture(scope="module")
 def emu():
     e = Emulator()
     yield e
-    e.stop()
+    check_clean_exit(e)
 
 
 @pytest.fixture
@@ -118,7 +129,7 @@ def start():
         return e
     yield _start
     for e in started:
-        e.stop()
+        check_clean_exit(e)
 
 
 @pytest.fixture(autouse=True)
@@ -171,10 +182,12 @@ def test_offers_flag_creates_synthetic_offers(start):
     assert e.api("GET", OFFER + "/offer-00002", token="tok")[2]["definition"]["plans"]
 
 
-def test_sigterm_exits_cleanly(start):
-    e = start()
-    e.proc.terminate()
-    assert e.proc.wait(5) == 0
+def test_sigterm_and_sigint_exit_cleanly(start):
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        e = start()
+        e.api("GET", "/api/publishers")
+        e.proc.send_signal(sig)
+        assert e.proc.wait(10) == 0
 
 
 # ---------------------------------------------------------------- reads
