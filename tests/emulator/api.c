@@ -135,7 +135,8 @@ static void route(struct req *q, struct reply *r)
 		else
 			method_not_allowed(q, r);
 	} else if (n == 2 && !strcasecmp(s[0], "operations")) {
-		/* the legacy location form: /api/operations/{p}${o}$<n>$preview */
+		/* the legacy location form: /api/operations/{p}${o}$<n>$preview
+		 */
 		op = op_find(s[1]);
 		if (op && !store_token_sees(q->tok, op->offer->pub->id))
 			reply_error(r, 403, "Forbidden",
@@ -171,9 +172,10 @@ void api_handle(struct req *q, struct reply *r)
 	const char *t;
 
 	if (!v || strcmp(v, API_VERSION)) {
-		reply_error(r, 400, "InvalidAPIVersion",
-			    "Invalid api version. Allowed values are ["
-			    API_VERSION "]");
+		reply_error(
+		    r, 400, "InvalidAPIVersion",
+		    "Invalid api version. Allowed values are [" API_VERSION
+		    "]");
 		free(v);
 		return;
 	}
@@ -183,8 +185,8 @@ void api_handle(struct req *q, struct reply *r)
 	q->tok = t ? store_token(t) : NULL;
 	if (!q->tok) {
 		reply_error(r, 401, "Unauthorized",
-			    t ? "The access token is invalid or has expired." :
-				"Authorization header with a Bearer token is "
+			    t ? "The access token is invalid or has expired."
+			      : "Authorization header with a Bearer token is "
 				"required.");
 		reply_header(r, "WWW-Authenticate",
 			     "Bearer error=\"invalid_token\"");

@@ -34,8 +34,9 @@ void api_list_publishers(struct req *q, struct reply *r)
 		d = json_object_new_object();
 		def = json_object_new_object();
 		cats = json_object_new_array();
-		json_object_array_add(cats, json_object_new_string(
-						    "microsoft-azure-virtualmachines"));
+		json_object_array_add(
+		    cats,
+		    json_object_new_string("microsoft-azure-virtualmachines"));
 		json_object_object_add(d, "version", json_object_new_int(0));
 		json_object_object_add(d, "id", json_object_new_string(p->id));
 		json_object_object_add(def, "displayText",
@@ -51,8 +52,8 @@ void api_list_publishers(struct req *q, struct reply *r)
 
 void api_offer_types(struct reply *r)
 {
-	static const char *const types[] = { "microsoft-azure-virtualmachines",
-					     "microsoft-azure-corevm" };
+	static const char *const types[] = {"microsoft-azure-virtualmachines",
+					    "microsoft-azure-corevm"};
 	struct json_object *a = json_object_new_array();
 	size_t i;
 
@@ -99,8 +100,8 @@ void api_get_slot(struct offer *o, const char *slot, struct reply *r)
 		return;
 	}
 	if (!snap) {
-		reply_error(r, 404, "NotFound",
-			    "Offer %s has no %s slot yet.", o->id, slot);
+		reply_error(r, 404, "NotFound", "Offer %s has no %s slot yet.",
+			    o->id, slot);
 		return;
 	}
 	reply_json(r, 200, json_object_get(snap));

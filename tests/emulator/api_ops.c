@@ -94,6 +94,30 @@ static bool has_plans(const struct offer *o)
 	       json_object_array_length(plans) > 0;
 }
 
+/* cpp-api.md 12 row 14 */
+static void validation_failed(struct reply *r)
+{
+	struct json_object *d = json_object_new_object();
+	struct json_object *e = json_object_new_object();
+	struct json_object *detail = json_object_new_object();
+	struct json_object *details = json_object_new_array();
+
+	json_object_object_add(detail, "code",
+			       json_object_new_string("MissingPlans"));
+	json_object_object_add(detail, "message",
+			       json_object_new_string("The offer must define "
+						      "at least one plan."));
+	json_object_array_add(details, detail);
+	json_object_object_add(e, "code",
+			       json_object_new_string("ValidationFailed"));
+	json_object_object_add(e, "message",
+			       json_object_new_string("The offer failed "
+						      "validation."));
+	json_object_object_add(e, "details", details);
+	json_object_object_add(d, "error", e);
+	reply_json(r, 422, d);
+}
+
 static void in_progress(struct reply *r)
 {
 	reply_error(r, 409, "OperationInProgress",
@@ -103,7 +127,6 @@ static void in_progress(struct reply *r)
 void api_publish(struct req *q, struct offer *o, struct reply *r)
 {
 	struct op *active = op_active(o);
-	struct json_object *d, *e, *details;
 	char *emails;
 
 	if (post_body(q, r, &emails) < 0)
@@ -119,25 +142,7 @@ void api_publish(struct req *q, struct offer *o, struct reply *r)
 		return;
 	}
 	if (!has_plans(o)) {
-		d = json_object_new_object();
-		e = json_object_new_object();
-		details = json_object_new_array();
-		json_object_object_add(e, "code",
-				       json_object_new_string("ValidationFailed"));
-		json_object_object_add(
-			e, "message",
-			json_object_new_string("The offer failed validation."));
-		json_object_array_add(details, json_object_new_object());
-		json_object_object_add(json_object_array_get_idx(details, 0),
-				       "code",
-				       json_object_new_string("MissingPlans"));
-		json_object_object_add(
-			json_object_array_get_idx(details, 0), "message",
-			json_object_new_string(
-				"The offer must define at least one plan."));
-		json_object_object_add(e, "details", details);
-		json_object_object_add(d, "error", e);
-		reply_json(r, 422, d);
+		validation_failed(r);
 		free(emails);
 		return;
 	}

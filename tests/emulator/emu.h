@@ -6,11 +6,11 @@
 #ifndef EMU_H
 #define EMU_H
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-#include <json-c/json.h>
 
 #define API_VERSION "2017-10-31"
 #define BODY_MAX (4u * 1024 * 1024)
@@ -28,14 +28,15 @@ struct emu_cfg {
 	long retry_after; /* 0: never */
 	unsigned threads;
 	bool legacy_locations;
-	bool observed_status;	/* "complete" instead of "completed" */
-	bool loc_operation;	/* send Operation-Location */
-	bool loc_location;	/* send Location */
+	bool observed_status; /* "complete" instead of "completed" */
+	bool loc_operation;   /* send Operation-Location */
+	bool loc_location;    /* send Location */
 	bool absolute_locations;
 	bool cancel_sync;
-	bool observed_signoff;	/* top-level "running" while waiting */
+	bool observed_signoff; /* top-level "running" while waiting */
 	bool no_get_etag;
 	bool quiet;
+	long reqlog_max;     /* oldest entries dropped beyond it; 0: no limit */
 	const char **tokens; /* --token values */
 	int ntokens;
 };
@@ -109,16 +110,15 @@ void control_handle(struct req *q, struct reply *r);
 /* reqlog.c */
 struct reqlog_entry;
 struct reqlog_entry *reqlog_add(struct req *q, bool fault);
-void reqlog_set_status(struct reqlog_entry *e, unsigned status);
+void reqlog_done(struct reqlog_entry *e, unsigned status);
 char *reqlog_dump(void);
-void reqlog_free(void);
 void reqlog_clear(void);
 
 /* faults.c */
 enum fault_action { FA_NONE, FA_DROP, FA_TRUNCATE, FA_MALFORMED };
 struct fault {
 	bool hit;
-	bool respond;	/* answer status/body instead of the real reply */
+	bool respond; /* answer status/body instead of the real reply */
 	unsigned status;
 	long retry_after;
 	long delay_ms;

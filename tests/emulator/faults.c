@@ -12,9 +12,9 @@
 #include "emu.h"
 
 struct rule {
-	char *method;	/* NULL: any */
+	char *method; /* NULL: any */
 	char *glob;
-	long count;	/* -1: forever */
+	long count; /* -1: forever */
 	struct fault f;
 	struct rule *next;
 };
@@ -119,7 +119,8 @@ void faults_match(const char *method, const char *raw_path, struct fault *f)
 	memset(f, 0, sizeof(*f));
 	pthread_mutex_lock(&lock);
 	for (pp = &rules; (r = *pp); pp = &r->next) {
-		if (r->count == 0 || (r->method && strcasecmp(r->method, method)))
+		if (r->count == 0 ||
+		    (r->method && strcasecmp(r->method, method)))
 			continue;
 		if (fnmatch(r->glob, raw_path, 0))
 			continue;

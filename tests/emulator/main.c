@@ -19,12 +19,13 @@
 #include "store.h"
 
 struct emu_cfg cfg = {
-	.bind = "127.0.0.1",
-	.step_ms = 1000,
-	.token_ttl = 3600,
-	.threads = 4,
-	.loc_operation = true,
-	.loc_location = true,
+    .bind = "127.0.0.1",
+    .step_ms = 1000,
+    .token_ttl = 3600,
+    .threads = 4,
+    .reqlog_max = 100000,
+    .loc_operation = true,
+    .loc_location = true,
 };
 
 static pthread_mutex_t clock_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -33,17 +34,17 @@ static bool stopping;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: cloudpartner-emulator [--port N] [--bind ADDR] "
-		"[--seed FILE] [--offers N]\n"
-		"  [--step-ms MS] [--latency-ms MS] [--token TOKEN]... "
-		"[--token-ttl S]\n"
-		"  [--legacy-locations] [--status-dialect=documented|observed]\n"
-		"  [--location-header=both|operation-location|location] "
-		"[--absolute-locations]\n"
-		"  [--cancel-mode=async|sync] "
-		"[--signoff-style=documented|observed]\n"
-		"  [--no-get-etag] [--retry-after N] [--threads N] [--quiet]\n");
+	fprintf(
+	    f, "usage: cloudpartner-emulator [--port N] [--bind ADDR] "
+	       "[--seed FILE] [--offers N]\n"
+	       "  [--step-ms MS] [--latency-ms MS] [--token TOKEN]... "
+	       "[--token-ttl S]\n"
+	       "  [--legacy-locations] [--status-dialect=documented|observed]\n"
+	       "  [--location-header=both|operation-location|location] "
+	       "[--absolute-locations]\n"
+	       "  [--cancel-mode=async|sync] "
+	       "[--signoff-style=documented|observed]\n"
+	       "  [--no-get-etag] [--retry-after N] [--threads N] [--quiet]\n");
 }
 
 static long number(const char *opt, const char *s, long min)
@@ -54,15 +55,15 @@ static long number(const char *opt, const char *s, long min)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *end || end == s || v < min) {
-		fprintf(stderr, "cloudpartner-emulator: bad value for --%s: %s\n",
-			opt, s);
+		fprintf(stderr,
+			"cloudpartner-emulator: bad value for --%s: %s\n", opt,
+			s);
 		exit(1);
 	}
 	return v;
 }
 
-static bool choice(const char *opt, const char *s, const char *a,
-		   const char *b)
+static bool choice(const char *opt, const char *s, const char *a, const char *b)
 {
 	if (!strcmp(s, a))
 		return false;
@@ -76,26 +77,27 @@ static bool choice(const char *opt, const char *s, const char *a,
 static void parse(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "port", required_argument, 0, 'p' },
-		{ "bind", required_argument, 0, 'b' },
-		{ "seed", required_argument, 0, 's' },
-		{ "offers", required_argument, 0, 'o' },
-		{ "step-ms", required_argument, 0, 'S' },
-		{ "latency-ms", required_argument, 0, 'L' },
-		{ "token", required_argument, 0, 't' },
-		{ "token-ttl", required_argument, 0, 'T' },
-		{ "legacy-locations", no_argument, 0, 'l' },
-		{ "status-dialect", required_argument, 0, 'd' },
-		{ "location-header", required_argument, 0, 'H' },
-		{ "absolute-locations", no_argument, 0, 'a' },
-		{ "cancel-mode", required_argument, 0, 'c' },
-		{ "signoff-style", required_argument, 0, 'g' },
-		{ "no-get-etag", no_argument, 0, 'e' },
-		{ "retry-after", required_argument, 0, 'r' },
-		{ "threads", required_argument, 0, 'j' },
-		{ "quiet", no_argument, 0, 'q' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
+	    {"port", required_argument, 0, 'p'},
+	    {"bind", required_argument, 0, 'b'},
+	    {"seed", required_argument, 0, 's'},
+	    {"offers", required_argument, 0, 'o'},
+	    {"step-ms", required_argument, 0, 'S'},
+	    {"latency-ms", required_argument, 0, 'L'},
+	    {"token", required_argument, 0, 't'},
+	    {"token-ttl", required_argument, 0, 'T'},
+	    {"legacy-locations", no_argument, 0, 'l'},
+	    {"status-dialect", required_argument, 0, 'd'},
+	    {"location-header", required_argument, 0, 'H'},
+	    {"absolute-locations", no_argument, 0, 'a'},
+	    {"cancel-mode", required_argument, 0, 'c'},
+	    {"signoff-style", required_argument, 0, 'g'},
+	    {"no-get-etag", no_argument, 0, 'e'},
+	    {"retry-after", required_argument, 0, 'r'},
+	    {"threads", required_argument, 0, 'j'},
+	    {"quiet", no_argument, 0, 'q'},
+	    {"request-log-max", required_argument, 0, 'R'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 
@@ -120,8 +122,9 @@ static void parse(int argc, char **argv)
 			cfg.latency_ms = number("latency-ms", optarg, 0);
 			break;
 		case 't':
-			cfg.tokens = realloc(cfg.tokens, (size_t)(cfg.ntokens + 1) *
-							 sizeof(char *));
+			cfg.tokens =
+			    realloc(cfg.tokens,
+				    (size_t)(cfg.ntokens + 1) * sizeof(char *));
 			cfg.tokens[cfg.ntokens++] = optarg;
 			break;
 		case 'T':
@@ -135,14 +138,16 @@ static void parse(int argc, char **argv)
 						     "documented", "observed");
 			break;
 		case 'H':
-			cfg.loc_operation = !strcmp(optarg, "both") ||
-					    !strcmp(optarg, "operation-location");
+			cfg.loc_operation =
+			    !strcmp(optarg, "both") ||
+			    !strcmp(optarg, "operation-location");
 			cfg.loc_location = !strcmp(optarg, "both") ||
 					   !strcmp(optarg, "location");
 			if (!cfg.loc_operation && !cfg.loc_location) {
-				fprintf(stderr, "cloudpartner-emulator: "
-						"--location-header must be both, "
-						"operation-location or location\n");
+				fprintf(stderr,
+					"cloudpartner-emulator: "
+					"--location-header must be both, "
+					"operation-location or location\n");
 				exit(1);
 			}
 			break;
@@ -150,8 +155,8 @@ static void parse(int argc, char **argv)
 			cfg.absolute_locations = true;
 			break;
 		case 'c':
-			cfg.cancel_sync = choice("cancel-mode", optarg, "async",
-						 "sync");
+			cfg.cancel_sync =
+			    choice("cancel-mode", optarg, "async", "sync");
 			break;
 		case 'g':
 			cfg.observed_signoff = choice("signoff-style", optarg,
@@ -169,6 +174,9 @@ static void parse(int argc, char **argv)
 		case 'q':
 			cfg.quiet = true;
 			break;
+		case 'R':
+			cfg.reqlog_max = number("request-log-max", optarg, 0);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -178,7 +186,8 @@ static void parse(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "cloudpartner-emulator: unexpected argument %s\n",
+		fprintf(stderr,
+			"cloudpartner-emulator: unexpected argument %s\n",
 			argv[optind]);
 		exit(1);
 	}
@@ -198,9 +207,9 @@ static void *clock_main(void *arg)
 			next.tv_sec++;
 			next.tv_nsec -= 1000000000;
 		}
-		while (!stopping && pthread_cond_timedwait(&clock_cond,
-							   &clock_lock,
-							   &next) != ETIMEDOUT)
+		while (!stopping &&
+		       pthread_cond_timedwait(&clock_cond, &clock_lock,
+					      &next) != ETIMEDOUT)
 			;
 		if (stopping)
 			break;
@@ -258,7 +267,7 @@ out_server:
 	server_stop();
 out_store:
 	store_free();
-	reqlog_free();
+	reqlog_clear();
 	faults_clear();
 	free(cfg.tokens);
 	return rc;

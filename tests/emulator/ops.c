@@ -18,10 +18,10 @@
 #include "store.h"
 
 static const char *const publish_steps[] = {
-	"displaydummycertify", "displaycertify", "displayprovision",
-	"displaypackage", "publisher-signoff",
+    "displaydummycertify", "displaycertify",	"displayprovision",
+    "displaypackage",	   "publisher-signoff",
 };
-static const char *const golive_steps[] = { "publisher-signoff", "live" };
+static const char *const golive_steps[] = {"publisher-signoff", "live"};
 #define SIGNOFF 4
 
 static struct op *all_ops;
@@ -148,9 +148,8 @@ const char *op_state_name(enum op_state s)
 
 int op_parse_state(const char *s, enum op_state *out)
 {
-	static const char *const names[] = { "notStarted", "running",
-					     "completed", "failed",
-					     "canceled" };
+	static const char *const names[] = {"notStarted", "running",
+					    "completed", "failed", "canceled"};
 	int i;
 
 	for (i = 0; i < 5; i++) {
@@ -187,7 +186,8 @@ void op_location(const struct op *op, char *buf, size_t n)
 		snprintf(prefix, sizeof(prefix), "http://%s:%u", cfg.bind,
 			 cfg.port);
 	if (op->legacy)
-		snprintf(buf, n, "%s/api/operations/%s?api-version=" API_VERSION,
+		snprintf(buf, n,
+			 "%s/api/operations/%s?api-version=" API_VERSION,
 			 prefix, op->id);
 	else
 		snprintf(buf, n,
@@ -196,10 +196,7 @@ void op_location(const struct op *op, char *buf, size_t n)
 			 prefix, op->offer->pub->id, op->offer->id, op->id);
 }
 
-static void touch(struct op *op)
-{
-	now_real(&op->changed);
-}
+static void touch(struct op *op) { now_real(&op->changed); }
 
 void op_cancel_now(struct op *t)
 {
@@ -285,8 +282,7 @@ void ops_tick(void)
 			advance(op);
 }
 
-void op_seed_state(struct op *op, enum op_state st, int step,
-		   const char *error)
+void op_seed_state(struct op *op, enum op_state st, int step, const char *error)
 {
 	int i, last = op->type == OT_PUBLISH ? SIGNOFF - 1 : 1;
 
@@ -311,12 +307,13 @@ void op_seed_state(struct op *op, enum op_state st, int step,
 		op->cur = last;
 	for (i = 0; i < op->cur; i++)
 		op->step[i] = SS_COMPLETE;
-	op->step[op->cur] = st == ST_RUNNING ? SS_INPROGRESS :
-			    st == ST_FAILED  ? SS_FAILED :
-					       SS_CANCELED;
+	op->step[op->cur] = st == ST_RUNNING  ? SS_INPROGRESS
+			    : st == ST_FAILED ? SS_FAILED
+					      : SS_CANCELED;
 	if (st == ST_FAILED)
-		op->error = strdup(error ? error :
-				   "No virtual machine image was found for "
+		op->error =
+		    strdup(error ? error
+				 : "No virtual machine image was found for "
 				   "the plan.");
 }
 

@@ -4,21 +4,30 @@
  * Entries are JSON objects built at arrival and only read under the lock.
  */
 #include <ctype.h>
+#include <microhttpd.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <microhttpd.h>
 
 #include "emu.h"
 
 struct reqlog_entry {
 	struct json_object *doc;
+	int refs; /* the log's, and the request's until reqlog_done() */
 	struct reqlog_entry *next;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct reqlog_entry *head, **tail = &head;
+static long count;
 
+static void unref(struct reqlog_entry *e)
+{
+	if (--e->refs == 0) {
+		json_object_put(e->doc);
+		free(e);
+	}
+}
 static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind,
 				  const char *key, const char *value)
 {
@@ -41,9 +50,8 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind,
 		json_object_object_add(h, name, json_object_new_string(both));
 		free(both);
 	} else {
-		json_object_object_add(h, name,
-				       json_object_new_string(value ? value :
-								      ""));
+		json_object_object_add(
+		    h, name, json_object_new_string(value ? value : ""));
 	}
 	return MHD_YES;
 }
@@ -59,23 +67,34 @@ struct reqlog_entry *reqlog_add(struct req *q, bool fault)
 	json_object_object_add(d, "path", json_object_new_string(q->raw_path));
 	json_object_object_add(d, "query", json_object_new_string(q->query));
 	json_object_object_add(d, "headers", h);
-	json_object_object_add(d, "body",
-			       json_object_new_string_len(q->body, (int)q->len));
+	json_object_object_add(
+	    d, "body", json_object_new_string_len(q->body, (int)q->len));
 	if (fault)
 		json_object_object_add(d, "fault", json_object_new_boolean(1));
 	e->doc = d;
+	e->refs = 2;
 	pthread_mutex_lock(&lock);
 	*tail = e;
 	tail = &e->next;
+	/* bounded, so a long benchmark does not eat the machine */
+	if (cfg.reqlog_max > 0 && ++count > cfg.reqlog_max) {
+		struct reqlog_entry *old = head;
+
+		head = old->next;
+		count--;
+		unref(old);
+	}
 	pthread_mutex_unlock(&lock);
 	return e;
 }
 
-void reqlog_set_status(struct reqlog_entry *e, unsigned status)
+void reqlog_done(struct reqlog_entry *e, unsigned status)
 {
 	pthread_mutex_lock(&lock);
-	json_object_object_add(e->doc, "status",
-			       json_object_new_int((int)status));
+	if (status) /* 0: dropped, nothing was answered */
+		json_object_object_add(e->doc, "status",
+				       json_object_new_int((int)status));
+	unref(e);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -89,38 +108,22 @@ char *reqlog_dump(void)
 	for (e = head; e; e = e->next)
 		json_object_array_add(a, json_object_get(e->doc));
 	s = strdup(json_object_to_json_string_ext(
-		a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	    a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(a);
 	pthread_mutex_unlock(&lock);
 	return s;
 }
 
-/*
- * An entry may still be in flight (its status not yet set) while a test
- * clears the log, so entries are unlinked here but freed only at exit.
- */
-static struct reqlog_entry *graveyard;
-
 void reqlog_clear(void)
 {
 	pthread_mutex_lock(&lock);
-	if (head) {
-		*tail = graveyard;
-		graveyard = head;
+	while (head) {
+		struct reqlog_entry *e = head;
+
+		head = e->next;
+		unref(e);
 	}
-	head = NULL;
 	tail = &head;
+	count = 0;
 	pthread_mutex_unlock(&lock);
-}
-
-void reqlog_free(void)
-{
-	struct reqlog_entry *e;
-
-	reqlog_clear();
-	while ((e = graveyard)) {
-		graveyard = e->next;
-		json_object_put(e->doc);
-		free(e);
-	}
 }

@@ -8,12 +8,12 @@
  * ids with '$' must be decoded by us whether they arrive as %24 or raw.
  */
 #include <arpa/inet.h>
+#include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <microhttpd.h>
 
 #include "emu.h"
 
@@ -108,8 +108,8 @@ static void trunc_free(void *cls)
 	free(t);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn,
-				  struct reply *r, bool truncate)
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r,
+				  bool truncate)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -121,14 +121,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn,
 
 		t->body = r->body;
 		t->half = r->len / 2;
-		resp = MHD_create_response_from_callback(r->len, 4096,
-							 trunc_read, t,
-							 trunc_free);
+		resp = MHD_create_response_from_callback(
+		    r->len, 4096, trunc_read, t, trunc_free);
 	} else {
 		resp = MHD_create_response_from_buffer(
-			r->len, r->body ? r->body : (char *)"",
-			r->body ? MHD_RESPMEM_MUST_FREE :
-				  MHD_RESPMEM_PERSISTENT);
+		    r->len, r->body ? r->body : (char *)"",
+		    r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	}
 	r->body = NULL;
 	if (!resp)
@@ -178,12 +176,12 @@ static void handle_normal(struct req *q, struct reply *r)
 	}
 }
 
-static enum MHD_Result dispatch(struct MHD_Connection *conn,
-				const char *method, struct conn_ctx *ctx)
+static enum MHD_Result dispatch(struct MHD_Connection *conn, const char *method,
+				struct conn_ctx *ctx)
 {
-	struct reply r = { 0 };
-	struct req q = { 0 };
-	struct fault f = { 0 };
+	struct reply r = {0};
+	struct req q = {0};
+	struct fault f = {0};
 	struct reqlog_entry *e;
 	char *qm = strchr(ctx->uri, '?');
 	enum MHD_Result ret;
@@ -212,6 +210,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn,
 	if (f.delay_ms > 0)
 		usleep((useconds_t)f.delay_ms * 1000);
 	if (f.action == FA_DROP) {
+		reqlog_done(e, 0);
 		if (!cfg.quiet)
 			fprintf(stderr, "%s %s%s%s -> dropped\n", method,
 				q.raw_path, *q.query ? "?" : "", q.query);
@@ -230,7 +229,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn,
 		snprintf(n, sizeof(n), "%ld", f.retry_after);
 		reply_header(&r, "Retry-After", n);
 	}
-	reqlog_set_status(e, r.status);
+	reqlog_done(e, r.status);
 	if (!cfg.quiet)
 		fprintf(stderr, "%s %s%s%s -> %u%s\n", method, q.raw_path,
 			*q.query ? "?" : "", q.query, r.status,
@@ -270,31 +269,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
 int server_start(void)
 {
-	struct sockaddr_in sa = { 0 };
+	struct sockaddr_in sa = {0};
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-			 MHD_USE_ERROR_LOG;
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)cfg.port);
 	if (inet_pton(AF_INET, cfg.bind, &sa.sin_addr) != 1) {
-		fprintf(stderr, "cloudpartner-emulator: bad --bind address %s\n",
+		fprintf(stderr,
+			"cloudpartner-emulator: bad --bind address %s\n",
 			cfg.bind);
 		return -1;
 	}
 	daemon_ = MHD_start_daemon(
-		flags, (uint16_t)cfg.port, NULL, NULL, on_request, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-		MHD_OPTION_END);
+	    flags, (uint16_t)cfg.port, NULL, NULL, on_request, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned int)cfg.threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+	    NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
 	if (!daemon_) {
-		fprintf(stderr, "cloudpartner-emulator: cannot listen on %s:%u\n",
+		fprintf(stderr,
+			"cloudpartner-emulator: cannot listen on %s:%u\n",
 			cfg.bind, cfg.port);
 		return -1;
 	}

@@ -3,13 +3,13 @@
  * slot snapshots, versions), and the bearer tokens and AAD clients that may
  * see them.  Seeding is in seed.c, operations in ops.c.
  */
+#include <json-c/linkhash.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <json-c/linkhash.h>
 
-#include "store.h"
 #include "seed.h"
+#include "store.h"
 
 pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -103,8 +103,8 @@ static void touch(struct offer *o)
 /* Takes ownership of doc; keys the server owns are dropped. */
 void store_offer_set_doc(struct offer *o, struct json_object *doc)
 {
-	static const char *const owned[] = { "publisherId", "id", "status",
-					     "version", "changedTime", "eTag" };
+	static const char *const owned[] = {
+	    "publisherId", "id", "status", "version", "changedTime", "eTag"};
 	struct json_object *v;
 	size_t i;
 
@@ -130,8 +130,8 @@ const char *offer_status_name(const struct offer *o)
 		return "notStarted";
 	case OS_WAITING:
 		/* cpp-api.md 12 row 18 */
-		return cfg.observed_signoff ? "running" :
-					      "waitingForPublisherReview";
+		return cfg.observed_signoff ? "running"
+					    : "waitingForPublisherReview";
 	case OS_RUNNING:
 		return "running";
 	case OS_SUCCEEDED:
@@ -166,8 +166,8 @@ struct json_object *store_offer_render(const struct offer *o)
 			json_object_object_add(d, key, json_object_get(val));
 	}
 	json_object_object_add(d, "definition",
-			       def ? json_object_get(def) :
-				     json_object_new_object());
+			       def ? json_object_get(def)
+				   : json_object_new_object());
 	format_time(&o->changed, t, sizeof(t));
 	json_object_object_add(d, "changedTime", json_object_new_string(t));
 	return d;
@@ -210,7 +210,7 @@ void store_add_token(const char *value, struct json_object *publ,
 		t->pubs = calloc(n + 1, sizeof(char *));
 		for (i = 0; i < n; i++)
 			t->pubs[i] = strdup(json_object_get_string(
-				json_object_array_get_idx(publ, i)));
+			    json_object_array_get_idx(publ, i)));
 		t->npubs = (int)n;
 	}
 	t->next = tokens;
@@ -271,7 +271,8 @@ const char *store_issue_token(const char *tenant, const char *client_id,
 		if (strcmp(c->id, client_id) || strcmp(c->secret, secret))
 			continue;
 		random_hex(hex, 32);
-		store_add_token(hex, c->pubs, now_mono() + (double)cfg.token_ttl);
+		store_add_token(hex, c->pubs,
+				now_mono() + (double)cfg.token_ttl);
 		*why = TOK_OK;
 		return tokens->value;
 	}
@@ -313,13 +314,13 @@ struct json_object *store_dump(void)
 			struct json_object *ops = json_object_new_array();
 
 			json_object_object_add(
-				oj, "slots",
-				json_object_new_string(
-					o->production ? "draft,preview,production" :
-					o->preview    ? "draft,preview" :
-							"draft"));
-			json_object_object_add(oj, "versions",
-					       json_object_new_int(o->nversions));
+			    oj, "slots",
+			    json_object_new_string(
+				o->production ? "draft,preview,production"
+				: o->preview  ? "draft,preview"
+					      : "draft"));
+			json_object_object_add(
+			    oj, "versions", json_object_new_int(o->nversions));
 			for (k = 0; k < o->nops; k++)
 				json_object_array_add(ops,
 						      op_submission(o->ops[k]));
@@ -334,10 +335,10 @@ struct json_object *store_dump(void)
 
 		json_object_object_add(tj, "token",
 				       json_object_new_string(t->value));
-		json_object_object_add(tj, "expired",
-				       json_object_new_boolean(
-					       t->expires &&
-					       now_mono() >= t->expires));
+		json_object_object_add(
+		    tj, "expired",
+		    json_object_new_boolean(t->expires &&
+					    now_mono() >= t->expires));
 		json_object_array_add(ta, tj);
 	}
 	json_object_object_add(d, "publishers", pa);

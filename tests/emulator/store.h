@@ -6,21 +6,37 @@
 #ifndef STORE_H
 #define STORE_H
 
-#include <pthread.h>
 #include "emu.h"
+#include <pthread.h>
 
 enum offer_status {
-	OS_NEVER, OS_NOTSTARTED, OS_WAITING, OS_RUNNING, OS_SUCCEEDED,
-	OS_CANCELED, OS_FAILED,
+	OS_NEVER,
+	OS_NOTSTARTED,
+	OS_WAITING,
+	OS_RUNNING,
+	OS_SUCCEEDED,
+	OS_CANCELED,
+	OS_FAILED,
 };
 
 enum op_type { OT_PUBLISH, OT_GOLIVE, OT_CANCEL };
-enum op_state { ST_NOTSTARTED, ST_RUNNING, ST_COMPLETED, ST_FAILED,
-		ST_CANCELED };
+enum op_state {
+	ST_NOTSTARTED,
+	ST_RUNNING,
+	ST_COMPLETED,
+	ST_FAILED,
+	ST_CANCELED
+};
 
 /* Step statuses of cpp-api.md 12 row 3 */
-enum step_status { SS_NOTSTARTED, SS_INPROGRESS, SS_COMPLETE, SS_FAILED,
-		   SS_CANCELED, SS_WAITING };
+enum step_status {
+	SS_NOTSTARTED,
+	SS_INPROGRESS,
+	SS_COMPLETE,
+	SS_FAILED,
+	SS_CANCELED,
+	SS_WAITING
+};
 
 #define MAX_STEPS 6
 
@@ -33,16 +49,16 @@ struct op {
 	int nsteps;
 	const char *const *step_ids;
 	enum step_status step[MAX_STEPS];
-	int cur;	/* index of the active step */
+	int cur; /* index of the active step */
 	int offer_version;
 	int publishing_version;
 	int64_t record_version;
 	char *emails;
 	char *error;
-	char *target;	/* cancel: id of the op it cancels */
+	char *target; /* cancel: id of the op it cancels */
 	struct timespec created, changed;
 	struct offer *offer;
-	bool legacy;	/* id is {p}${o}$<n>$preview: location /api/operations */
+	bool legacy; /* id is {p}${o}$<n>$preview: location /api/operations */
 	struct op *next_all; /* chain of every op, for /api/operations/{id} */
 };
 
@@ -62,21 +78,21 @@ struct offer {
 	enum offer_status status;
 	int version;
 	bool awaiting_signoff;
-	struct json_object *doc;	/* draft: what the client PUT */
-	struct json_object *preview;	/* snapshots, NULL if none */
+	struct json_object *doc;     /* draft: what the client PUT */
+	struct json_object *preview; /* snapshots, NULL if none */
 	struct json_object *production;
-	struct json_object **versions;	/* versions[n-1] = version n */
+	struct json_object **versions; /* versions[n-1] = version n */
 	int nversions;
 	struct timespec changed;
 	char *emails;
-	struct op **ops;		/* oldest first */
+	struct op **ops; /* oldest first */
 	int nops, opcap;
-	int opseq;			/* for legacy ids */
+	int opseq; /* for legacy ids */
 };
 
 struct token {
 	char *value;
-	char **pubs;	/* NULL: every publisher */
+	char **pubs; /* NULL: every publisher */
 	int npubs;
 	double expires; /* monotonic seconds, 0: never */
 	struct token *next;

@@ -2,9 +2,9 @@
  * token.c - the Azure AD client-credentials endpoints partnerfs uses with
  * -o authority= (cpp-api.md 2.1 and 12 row 21):
  *   POST /{tenant}/oauth2/token       resource=https://cloudpartner.azure.com
- *   POST /{tenant}/oauth2/v2.0/token  scope=https://cloudpartner.azure.com/.default
- * Issued tokens are random hex, carry the client's publishers and expire
- * after --token-ttl seconds.
+ *   POST /{tenant}/oauth2/v2.0/token
+ * scope=https://cloudpartner.azure.com/.default Issued tokens are random hex,
+ * carry the client's publishers and expire after --token-ttl seconds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +61,8 @@ static void success(struct reply *r, const char *token, bool v2)
 	time_t now = time(NULL);
 	char n[32];
 
-	json_object_object_add(d, "token_type", json_object_new_string("Bearer"));
+	json_object_object_add(d, "token_type",
+			       json_object_new_string("Bearer"));
 	if (v2) {
 		json_object_object_add(d, "expires_in",
 				       json_object_new_int64(cfg.token_ttl));
@@ -84,7 +85,8 @@ static void success(struct reply *r, const char *token, bool v2)
 		json_object_object_add(d, "resource",
 				       json_object_new_string(RESOURCE));
 	}
-	json_object_object_add(d, "access_token", json_object_new_string(token));
+	json_object_object_add(d, "access_token",
+			       json_object_new_string(token));
 	reply_json(r, 200, d);
 }
 
