@@ -258,7 +258,8 @@ static int serve(struct fuse *fuse, struct fuse_cmdline_opts *opts)
 	fuse_loop_cfg_set_max_threads(lc, opts->max_threads > 64
 						  ? opts->max_threads
 						  : 64);
-	fuse_loop_cfg_set_idle_threads(lc, opts->max_idle_threads);
+	if (opts->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
+		fuse_loop_cfg_set_idle_threads(lc, opts->max_idle_threads);
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)opts->clone_fd);
 	int rc = fuse_loop_mt(fuse, lc);
 	fuse_loop_cfg_destroy(lc);
