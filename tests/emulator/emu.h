@@ -97,7 +97,12 @@ void random_guid(char *buf);
 int server_start(void);
 void server_stop(void);
 
-/* api_router.c: everything under /api/ */
+/* delay.c */
+void delay_init(void);
+bool delay_suspend(struct MHD_Connection *conn, long ms);
+void delay_stop(void);
+
+/* api.c: everything under /api/ */
 void api_handle(struct req *q, struct reply *r);
 
 /* token.c: POST /{tenant}/oauth2/token and /{tenant}/oauth2/v2.0/token */

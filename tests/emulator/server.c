@@ -13,16 +13,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "emu.h"
 
 struct conn_ctx {
-	char *uri;
+	char *uri; /* raw; split at '?' into uri and query once routed */
+	const char *query;
 	char *body;
 	size_t len, cap;
 	bool too_big;
 	bool started;
+	bool routed; /* fault matched, request logged, maybe suspended */
+	bool control;
+	struct fault fault;
+	struct reqlog_entry *log;
 };
 
 struct trunc {
@@ -64,6 +68,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (!ctx)
 		return;
+	if (ctx->log)
+		reqlog_done(ctx->log, 0);
+	fault_free(&ctx->fault);
 	free(ctx->uri);
 	free(ctx->body);
 	free(ctx);
@@ -164,82 +171,114 @@ static void apply_fault(const struct fault *f, struct reply *r)
 
 static void handle_normal(struct req *q, struct reply *r)
 {
-	if (q->nseg >= 1 && !strcmp(q->seg[0], "api")) {
-		if (cfg.latency_ms > 0)
-			usleep((useconds_t)cfg.latency_ms * 1000);
+	if (q->nseg >= 1 && !strcmp(q->seg[0], "api"))
 		api_handle(q, r);
-	} else if (token_is_endpoint(q)) {
+	else if (token_is_endpoint(q))
 		token_handle(q, r);
-	} else {
+	else
 		reply_error(r, 404, "NotFound", "No such resource: %s",
 			    q->raw_path);
-	}
+}
+
+static void req_build(struct req *q, struct MHD_Connection *conn,
+		      const char *method, struct conn_ctx *ctx)
+{
+	memset(q, 0, sizeof(*q));
+	q->conn = conn;
+	q->method = method;
+	q->raw_path = ctx->uri;
+	q->query = ctx->query;
+	q->body = ctx->body ? ctx->body : "";
+	q->len = ctx->len;
+	q->too_big = ctx->too_big;
+	q->nseg = split_path(ctx->uri, q->seg, MAX_SEGS);
+}
+
+/*
+ * First pass over a complete request: match faults, log it, and suspend
+ * it if it must wait.  Returns true when it was suspended.
+ */
+static bool route_once(struct MHD_Connection *conn, struct conn_ctx *ctx,
+		       struct req *q)
+{
+	long wait;
+
+	ctx->routed = true;
+	ctx->control = q->nseg >= 1 && !strcmp(q->seg[0], "_emulator");
+	if (ctx->control)
+		return false;
+	faults_match(q->method, q->raw_path, &ctx->fault);
+	ctx->log = reqlog_add(q, ctx->fault.hit);
+	wait = ctx->fault.delay_ms;
+	if (q->nseg >= 1 && !strcmp(q->seg[0], "api"))
+		wait += cfg.latency_ms;
+	return wait > 0 && delay_suspend(conn, wait);
+}
+
+static void log_line(const struct req *q, const struct fault *f,
+		     unsigned status)
+{
+	char st[16];
+
+	if (cfg.quiet)
+		return;
+	snprintf(st, sizeof(st), "%u", status);
+	fprintf(stderr, "%s %s%s%s -> %s%s\n", q->method, q->raw_path,
+		*q->query ? "?" : "", q->query, status ? st : "dropped",
+		f->hit ? " (fault)" : "");
 }
 
 static enum MHD_Result dispatch(struct MHD_Connection *conn, const char *method,
 				struct conn_ctx *ctx)
 {
 	struct reply r = {0};
-	struct req q = {0};
-	struct fault f = {0};
-	struct reqlog_entry *e;
-	char *qm = strchr(ctx->uri, '?');
+	struct fault *f = &ctx->fault;
 	enum MHD_Result ret;
-	bool control;
+	struct req q;
 	int i;
 
-	if (qm)
-		*qm = '\0';
-	q.conn = conn;
-	q.method = method;
-	q.raw_path = ctx->uri;
-	q.query = qm ? qm + 1 : "";
-	q.body = ctx->body ? ctx->body : "";
-	q.len = ctx->len;
-	q.too_big = ctx->too_big;
-	q.nseg = split_path(ctx->uri, q.seg, MAX_SEGS);
-	control = q.nseg >= 1 && !strcmp(q.seg[0], "_emulator");
+	if (!ctx->routed) {
+		char *qm = strchr(ctx->uri, '?');
 
-	if (control) {
+		if (qm)
+			*qm = '\0';
+		ctx->query = qm ? qm + 1 : "";
+	}
+	req_build(&q, conn, method, ctx);
+	if (!ctx->routed && route_once(conn, ctx, &q)) {
+		ret = MHD_YES; /* delay.c resumes it, then we come back */
+		goto out;
+	}
+	if (ctx->control) {
 		control_handle(&q, &r);
 		ret = send_reply(conn, &r, false);
 		goto out;
 	}
-	faults_match(method, q.raw_path, &f);
-	e = reqlog_add(&q, f.hit);
-	if (f.delay_ms > 0)
-		usleep((useconds_t)f.delay_ms * 1000);
-	if (f.action == FA_DROP) {
-		reqlog_done(e, 0);
-		if (!cfg.quiet)
-			fprintf(stderr, "%s %s%s%s -> dropped\n", method,
-				q.raw_path, *q.query ? "?" : "", q.query);
+	if (f->action == FA_DROP) {
+		log_line(&q, f, 0);
 		ret = MHD_NO;
 		goto out;
 	}
 	if (q.nseg < 0)
 		reply_error(&r, 404, "NotFound", "Path too deep.");
-	else if (f.respond || f.action == FA_MALFORMED)
-		apply_fault(&f, &r);
+	else if (f->respond || f->action == FA_MALFORMED)
+		apply_fault(f, &r);
 	else
 		handle_normal(&q, &r);
-	if (f.retry_after && !f.respond && f.action != FA_MALFORMED) {
+	if (f->retry_after && !f->respond && f->action != FA_MALFORMED) {
 		char n[32];
 
-		snprintf(n, sizeof(n), "%ld", f.retry_after);
+		snprintf(n, sizeof(n), "%ld", f->retry_after);
 		reply_header(&r, "Retry-After", n);
 	}
-	reqlog_done(e, r.status);
-	if (!cfg.quiet)
-		fprintf(stderr, "%s %s%s%s -> %u%s\n", method, q.raw_path,
-			*q.query ? "?" : "", q.query, r.status,
-			f.hit ? " (fault)" : "");
-	ret = send_reply(conn, &r, f.action == FA_TRUNCATE);
+	reqlog_done(ctx->log, r.status);
+	ctx->log = NULL;
+	log_line(&q, f, r.status);
+	ret = send_reply(conn, &r, f->action == FA_TRUNCATE);
 out:
 	for (i = 0; i < q.nseg; i++)
 		free(q.seg[i]);
 	reply_free(&r);
-	fault_free(&f);
 	return ret;
 }
 
@@ -271,8 +310,8 @@ int server_start(void)
 {
 	struct sockaddr_in sa = {0};
 	const union MHD_DaemonInfo *info;
-	unsigned flags =
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)cfg.port);
@@ -282,6 +321,7 @@ int server_start(void)
 			cfg.bind);
 		return -1;
 	}
+	delay_init();
 	daemon_ = MHD_start_daemon(
 	    flags, (uint16_t)cfg.port, NULL, NULL, on_request, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
@@ -305,6 +345,7 @@ int server_start(void)
 
 void server_stop(void)
 {
+	delay_stop();
 	if (daemon_)
 		MHD_stop_daemon(daemon_);
 	daemon_ = NULL;

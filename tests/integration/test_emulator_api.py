@@ -916,3 +916,35 @@ def test_keepalive_many_requests_fast(emu):
         assert resp.status == 200
     conn.close()
     assert time.monotonic() - t0 < 5
+
+
+def test_delayed_request_does_not_stall_others(emu):
+    import threading
+    emu.fault(path="/api/offerTypes", delay_ms=1500)
+    slow = []
+    t = threading.Thread(target=lambda: slow.append(emu.api("GET", "/api/offerTypes")[0]))
+    t.start()
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    for _ in range(8):  # fresh connections land on every pool thread
+        assert emu.api("GET", "/api/publishers")[0] == 200
+    assert time.monotonic() - t0 < 1.0
+    t.join()
+    assert slow == [200]
+
+
+def test_shutdown_with_a_delayed_request_pending(start):
+    import threading
+    e = start()
+    e.fault(path="/api/offerTypes", delay_ms=30000)
+    def pending():
+        try:  # answered or cut off: both fine while shutting down
+            e.api("GET", "/api/offerTypes")
+        except (http.client.HTTPException, OSError):
+            pass
+    t = threading.Thread(target=pending, daemon=True)
+    t.start()
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    e.proc.terminate()
+    assert e.proc.wait(10) == 0 and time.monotonic() - t0 < 5
