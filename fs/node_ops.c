@@ -2,7 +2,9 @@
  * operation's status, operation.json and wait. The tracker holds the
  * state; the API's submissions listing tells which operations exist. */
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node_impl.h"
@@ -106,6 +108,41 @@ int operation_status_show(const struct node *n, struct content *out)
 	return err;
 }
 
+/* The operation's status word as cpp-api.md 8.3 normalises it (a server
+ * speaking the observed dialect says "complete"), so that operation.json
+ * agrees with status. Returns a new JSON text, or NULL to show the
+ * document unchanged (not JSON, or nothing to change). */
+static char *operation_doc_normalise(const char *data, size_t len)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *doc = tok ? json_tokener_parse_ex(tok, data, (int)len)
+			       : NULL;
+	json_object *top = doc, *st;
+	char *r = NULL;
+	if (tok)
+		json_tokener_free(tok);
+	/* The operations page wraps the object in a one-element array. */
+	if (json_object_is_type(top, json_type_array) &&
+	    json_object_array_length(top) == 1)
+		top = json_object_array_get_idx(top, 0);
+	if (json_object_is_type(top, json_type_object) &&
+	    json_object_object_get_ex(top, "status", &st) &&
+	    json_object_is_type(st, json_type_string)) {
+		const char *word = json_object_get_string(st);
+		const char *normal = model_normalize_status(word);
+		if (normal && strcmp(normal, word) != 0) {
+			json_object_object_add(top, "status",
+					       json_object_new_string(normal));
+			const char *s = json_object_to_json_string_ext(
+			    doc, JSON_C_TO_STRING_PLAIN |
+				     JSON_C_TO_STRING_NOSLASHESCAPE);
+			r = s ? strdup(s) : NULL;
+		}
+	}
+	json_object_put(doc);
+	return r;
+}
+
 int operation_json_show(const struct node *n, struct content *out)
 {
 	/* An operation known only from a listing has no document yet. */
@@ -116,7 +153,12 @@ int operation_json_show(const struct node *n, struct content *out)
 	err = tracker_get(n->pub, n->offer, n->name, &v);
 	if (err)
 		return err;
-	struct doc *d = doc_new(v.doc ? v.doc : "", v.doc_len, NULL, v.url);
+	char *normal = v.doc ? operation_doc_normalise(v.doc, v.doc_len)
+			     : NULL;
+	struct doc *d = normal ? doc_new(normal, strlen(normal), NULL, v.url)
+			       : doc_new(v.doc ? v.doc : "", v.doc_len, NULL,
+					 v.url);
+	free(normal);
 	if (d) {
 		d->mtime = v.mtime;
 		err = content_from_doc(out, d);
