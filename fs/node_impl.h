@@ -28,6 +28,7 @@ int offer_json_store(const struct node *n, const struct content *read,
 int offer_status_show(const struct node *n, struct content *out);
 int offer_status_json_show(const struct node *n, struct content *out);
 int slot_show(const struct node *n, struct content *out);
+int slot_exists(const struct node *n);
 int version_exists(const struct node *n);
 int version_list(const struct node *parent, node_fill_fn fill, void *ctx);
 int version_show(const struct node *n, struct content *out);

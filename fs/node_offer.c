@@ -146,6 +146,16 @@ int slot_show(const struct node *n, struct content *out)
 	return show_remote(REMOTE_SLOT, n, n->type->arg, out);
 }
 
+/* A slot the offer never reached answers 404 (cpp-api.md 6.2); listing
+ * it anyway would show a name that stat, find and tar then fail on. */
+int slot_exists(const struct node *n)
+{
+	struct doc *d;
+	int err = remote_get(REMOTE_SLOT, n->pub, n->offer, n->type->arg, &d);
+	doc_put(d);
+	return err;
+}
+
 int version_show(const struct node *n, struct content *out)
 {
 	return show_remote(REMOTE_VERSION, n, n->name, out);
@@ -170,21 +180,67 @@ int offer_status_show(const struct node *n, struct content *out)
 	return err;
 }
 
-/* The offer's "version": versions 1..version exist (cpp-api.md §12 #23:
- * each publish stores one); the API has no listing of them. */
-static int offer_version_count(const struct node *n, long long *count)
+/* The offer's "version". It bounds the stored versions but is not their
+ * count: a new offer is version 1 before anything was published
+ * (cpp-api.md §12 #23, #24). */
+static int offer_version_field(const struct node *n, long long *version)
 {
 	struct doc *d;
 	int err = remote_get(REMOTE_OFFER, n->pub, n->offer, NULL, &d);
 	if (err)
 		return err;
-	*count = 0;
+	*version = 0;
 	json_object *obj = json_tokener_parse(d->data), *v;
 	if (obj && json_object_object_get_ex(obj, "version", &v) &&
 	    json_object_is_type(v, json_type_int))
-		*count = json_object_get_int64(v);
+		*version = json_object_get_int64(v);
 	json_object_put(obj);
 	doc_put(d);
+	return 0;
+}
+
+/* 0 when version v is stored, -ENOENT when not, else the error. */
+static int version_stored(const struct node *n, long long v)
+{
+	char name[24];
+	struct doc *d;
+	snprintf(name, sizeof(name), "%lld", v);
+	int err = remote_get(REMOTE_VERSION, n->pub, n->offer, name, &d);
+	doc_put(d);
+	return err;
+}
+
+/* Versions 1..k are stored, k <= version. The API has no listing of
+ * them: ask for the newest (the one a reader wants anyway), and only
+ * when it is missing search below it. */
+static int offer_version_count(const struct node *n, long long *count)
+{
+	long long hi;
+	int err = offer_version_field(n, &hi);
+	if (err)
+		return err;
+	if (hi > 100000)
+		hi = 100000;
+	long long lo = 0; /* stored (trivially) */
+	if (hi > 0) {
+		err = version_stored(n, hi);
+		if (err == 0)
+			lo = hi;
+		else if (err != -ENOENT)
+			return err;
+		hi--;
+	}
+	while (lo < hi) {
+		long long mid = lo + (hi - lo + 1) / 2;
+		err = version_stored(n, mid);
+		if (err == 0)
+			lo = mid;
+		else if (err == -ENOENT)
+			hi = mid - 1;
+		else
+			return err;
+	}
+	*count = lo;
 	return 0;
 }
 
@@ -194,18 +250,18 @@ int version_exists(const struct node *n)
 	long long v = strtoll(n->name, &end, 10);
 	if (*end || end == n->name || v < 1 || n->name[0] == '0')
 		return -ENOENT;
-	long long count;
-	int err = offer_version_count(n, &count);
+	long long version;
+	int err = offer_version_field(n, &version);
 	if (err)
 		return err;
-	return v <= count ? 0 : -ENOENT;
+	return v <= version ? version_stored(n, v) : -ENOENT;
 }
 
 int version_list(const struct node *parent, node_fill_fn fill, void *ctx)
 {
 	long long count;
 	int err = offer_version_count(parent, &count);
-	for (long long v = 1; !err && v <= count && v <= 100000; v++) {
+	for (long long v = 1; !err && v <= count; v++) {
 		char name[24];
 		snprintf(name, sizeof(name), "%lld", v);
 		err = node_fill_child(parent,
