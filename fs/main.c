@@ -40,6 +40,11 @@ struct pfs_config pfs_config;
 static struct {
 	char *poll_interval, *cache_ttl, *timeout, *retries;
 	int show_help, show_version;
+	/* Words that are not options: [source] mountpoint. mount.fuse3 runs
+	 * `partnerfs SOURCE MOUNTPOINT -o ...` (SOURCE is fstab's first field,
+	 * "none" by convention); the source is ignored. */
+	char *words[2];
+	int nwords;
 } raw;
 
 enum { KEY_HELP, KEY_VERSION, KEY_DISCARD };
@@ -81,7 +86,10 @@ static const struct fuse_opt raw_opts[] = {
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] <mountpoint>\n\n"
+	printf("usage: %s [none] mountpoint [options]\n\n"
+	       "    none                   the source word of mount(8) and "
+	       "fstab; ignored\n"
+	       "    -o opt,[opt...]        mount options\n\n"
 	       "partnerfs options:\n"
 	       "    -o endpoint=URL        API endpoint (required), e.g.\n"
 	       "                           https://cloudpartner.azure.com\n"
@@ -131,6 +139,14 @@ static int opt_proc(void *data, const char *arg, int key,
 		raw.show_version = 1;
 		return 0;
 	case KEY_DISCARD:
+		return 0;
+	case FUSE_OPT_KEY_NONOPT:
+		if (raw.nwords == 2) {
+			fprintf(stderr, "partnerfs: too many arguments: %s\n"
+					"see 'partnerfs -h' for usage\n", arg);
+			return -1;
+		}
+		raw.words[raw.nwords++] = strdup(arg);
 		return 0;
 	case FUSE_OPT_KEY_OPT:
 		/* x-systemd.automount, x-gvfs-show, ...: for others. */
@@ -255,9 +271,35 @@ static int parse_seconds(const char *text, double dflt, double min,
 	return 0;
 }
 
+/* Makes a credentials path absolute ("~/" is $HOME): the daemon runs in
+ * "/" and re-reads the file later. A missing file is left for auth_init to
+ * report. */
+static void absolute_path(char **path)
+{
+	char buf[PATH_MAX], *abs;
+	const char *home = getenv("HOME");
+
+	if (!*path)
+		return;
+	if (strncmp(*path, "~/", 2) == 0 && home) {
+		snprintf(buf, sizeof(buf), "%s/%s", home, *path + 2);
+		abs = realpath(buf, NULL);
+		if (!abs)
+			abs = strdup(buf);
+	} else {
+		abs = realpath(*path, NULL);
+	}
+	if (abs) {
+		free(*path);
+		*path = abs;
+	}
+}
+
 static int config_finish(void)
 {
 	struct pfs_config *c = &pfs_config;
+	absolute_path(&c->token_file);
+	absolute_path(&c->credentials);
 	if (!c->endpoint)
 		return fail("missing -o endpoint=URL%s", "");
 	if (strncmp(c->endpoint, "https://", 8) != 0 &&
@@ -315,6 +357,11 @@ static int startup_check(void)
 	}
 	struct api_result res = {0};
 	int err;
+	/* The reason is printed below as one line; the API layer's own
+	 * warnings would only repeat it (unless the user asked for debug). */
+	enum log_level lvl = log_get_level();
+	if (lvl < LOG_LVL_DEBUG)
+		log_set_level(LOG_LVL_ERROR);
 	if (pfs_config.publishers) {
 		char first[IDENT_MAX + 1];
 		snprintf(first, sizeof(first), "%.*s",
@@ -324,6 +371,7 @@ static int startup_check(void)
 	} else {
 		err = api_list_publishers(&res);
 	}
+	log_set_level(lvl);
 	if (err)
 		fprintf(stderr, "partnerfs: %s: %s\n", pfs_config.endpoint,
 			res.message ? res.message : strerror(-err));
@@ -378,13 +426,16 @@ int main(int argc, char *argv[])
 		goto out_args;
 	}
 	if (raw.show_help) {
-		usage(argv[0]);
+		usage("partnerfs");
 		printf("FUSE options:\n");
 		fuse_cmdline_help();
 		fuse_lib_help(&args);
 		rc = 0;
 		goto out_args;
 	}
+	/* The last word is the mountpoint; a first of two is the source. */
+	if (raw.nwords && fuse_opt_add_arg(&args, raw.words[raw.nwords - 1]))
+		goto out_args;
 	if (fuse_parse_cmdline(&args, &opts) != 0)
 		goto out_args;
 	if (!opts.mountpoint) {
@@ -457,6 +508,8 @@ out_opts:
 	free(opts.mountpoint);
 out_args:
 	fuse_opt_free_args(&args);
+	free(raw.words[0]);
+	free(raw.words[1]);
 	argv_free(joined_argv, owned);
 	return rc;
 }
