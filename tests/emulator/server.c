@@ -25,6 +25,7 @@ struct conn_ctx {
 	bool started;
 	bool routed; /* fault matched, request logged, maybe suspended */
 	bool control;
+	bool answered;
 	struct fault fault;
 	struct reqlog_entry *log;
 };
@@ -237,6 +238,12 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, const char *method,
 	struct req q;
 	int i;
 
+	/*
+	 * MHD may call again for a request resumed while the daemon shuts
+	 * down, after it was answered; there is nothing more to say.
+	 */
+	if (ctx->answered)
+		return MHD_NO;
 	if (!ctx->routed) {
 		char *qm = strchr(ctx->uri, '?');
 
@@ -249,6 +256,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, const char *method,
 		ret = MHD_YES; /* delay.c resumes it, then we come back */
 		goto out;
 	}
+	ctx->answered = true;
 	if (ctx->control) {
 		control_handle(&q, &r);
 		ret = send_reply(conn, &r, false);

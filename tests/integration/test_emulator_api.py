@@ -536,7 +536,10 @@ def test_cancel_sync_mode(start):
 
 def test_seeded_running_operation_advances_on_tick(start):
     e = start()
-    e.tick(3)
+    e.tick(2)
+    _, _, op = e.api("GET", OFFER + f"/contoso-app/operations/{OPS[11]}")
+    assert op["status"] == "running" and op["steps"][3]["status"] == "inProgress"
+    assert e.raw("POST", "/_emulator/tick?n=1")[0] == 200
     _, _, op = e.api("GET", OFFER + f"/contoso-app/operations/{OPS[11]}")
     assert op["status"] == "completed"
     assert e.api("GET", OFFER + "/contoso-app")[2]["status"] == "waitingForPublisherReview"
