@@ -126,12 +126,16 @@ class Mount:
         self.path = os.path.join(tmp, "mnt")
         os.makedirs(self.path, exist_ok=True)
         self.token_file = os.path.join(tmp, "token")
-        with open(self.token_file, "w") as f:
-            f.write(token + "\n")
-        os.chmod(self.token_file, 0o600)
         self.stderr_path = os.path.join(tmp, "partnerfs.err")
         self._err = open(self.stderr_path, "w")
-        opts = f"endpoint={emulator_url},token_file={self.token_file}"
+        opts = f"endpoint={emulator_url}"
+        # token=None: no token_file, for the credentials file and the
+        # AZURE_* environment.
+        if token is not None:
+            with open(self.token_file, "w") as f:
+                f.write(token + "\n")
+            os.chmod(self.token_file, 0o600)
+            opts += f",token_file={self.token_file}"
         if options:
             opts += "," + options
         self.cmd = [PARTNERFS, "-f", "-o", opts, self.path]
