@@ -298,10 +298,16 @@ static void api_set_transport_message(struct api_result *res, const char *url,
 	case -EFBIG:
 		buf_puts(&m, "response too large");
 		break;
-	case -EACCES:
-		buf_puts(&m, "no access token: ");
+	case -EACCES: {
+		char why[512];
+
+		buf_puts(&m, "no access token from ");
 		auth_describe(&m);
+		auth_last_failure(why, sizeof(why));
+		if (why[0])
+			buf_printf(&m, ": %s", why);
 		break;
+	}
 	default:
 		buf_printf(&m, "transport error talking to %s",
 			   host ? host : url);

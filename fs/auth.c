@@ -59,6 +59,8 @@ static struct {
 	bool file_loaded;
 	bool file_stale;
 	struct stat file_st;
+	/* Why the last token request failed, for the user: no secret. */
+	char failure[384];
 } auth;
 
 static long auth_now_ms(void)
@@ -186,20 +188,20 @@ static int auth_load_token_file(char *why, size_t why_size)
 	fd = open(auth.path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
-		auth_why(why, why_size, "cannot open token file %s: %s",
+		auth_why(why, why_size, "token_file=%s: cannot open: %s",
 			 auth.path, strerror(-rc));
 		return rc;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		auth_why(why, why_size, "token file %s is not a regular file",
+		auth_why(why, why_size, "token_file=%s: not a regular file",
 			 auth.path);
 		return -EINVAL;
 	}
 	rc = auth_read_fd(fd, &text, &len);
 	close(fd);
 	if (rc) {
-		auth_why(why, why_size, "cannot read token file %s: %s",
+		auth_why(why, why_size, "token_file=%s: cannot read: %s",
 			 auth.path, strerror(-rc));
 		return rc;
 	}
@@ -208,7 +210,7 @@ static int auth_load_token_file(char *why, size_t why_size)
 	free(text);
 	if (!tok) {
 		auth_why(why, why_size,
-			 "token file %s holds no token (one line expected)",
+			 "token_file=%s: holds no token (one line expected)",
 			 auth.path);
 		return -EINVAL;
 	}
@@ -271,30 +273,29 @@ static int auth_load_credentials(char *why, size_t why_size)
 	fd = open(auth.path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
-		auth_why(why, why_size, "cannot open credentials file %s: %s",
+		auth_why(why, why_size, "credentials=%s: cannot open: %s",
 			 auth.path, strerror(-rc));
 		return rc;
 	}
 	/* fstat of the opened file: what we check is what we read. */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		auth_why(why, why_size,
-			 "credentials file %s is not a regular file",
+		auth_why(why, why_size, "credentials=%s: not a regular file",
 			 auth.path);
 		return -EINVAL;
 	}
 	if (st.st_mode & 077) {
 		close(fd);
 		auth_why(why, why_size,
-			 "credentials file %s is readable by group or others "
-			 "(mode %03o); run chmod 600 on it",
+			 "credentials=%s: readable by group or others "
+			 "(mode %03o), refused; run chmod 600 on it",
 			 auth.path, (unsigned)(st.st_mode & 0777));
 		return -EPERM;
 	}
 	rc = auth_read_fd(fd, &text, &len);
 	close(fd);
 	if (rc) {
-		auth_why(why, why_size, "cannot read credentials file %s: %s",
+		auth_why(why, why_size, "credentials=%s: cannot read: %s",
 			 auth.path, strerror(-rc));
 		return rc;
 	}
@@ -313,38 +314,62 @@ static int auth_load_env(void)
 {
 	const char *t = getenv("AZURE_TENANT_ID");
 	const char *c = getenv("AZURE_CLIENT_ID");
-	const char *s = getenv("AZURE_CLIENT_SECRET");
+	char *s = getenv("AZURE_CLIENT_SECRET");
+	bool any = (t && *t) || (c && *c) || (s && *s);
 
 	if (t && *t)
 		auth.tenant = strdup(t);
 	if (c && *c)
 		auth.client_id = strdup(c);
-	if (s && *s)
+	if (s && *s) {
 		auth.secret = strdup(s);
-	return (t && *t) || (c && *c) || (s && *s) ? 0 : -ENOENT;
+		/* getenv points into the block /proc/<pid>/environ shows:
+		 * blank the value there, so only our copy remains. */
+		explicit_bzero(s, strlen(s));
+	}
+	return any ? 0 : -ENOENT;
 }
 
-/* All three values present, and the tenant usable as a path segment. */
-static int auth_check_client(const char *where, char *why, size_t why_size)
+/* All three values present, and the tenant usable as a path segment.
+ * names[] spells the three settings the way the user wrote them. */
+static int auth_check_client(const char *where, const char *const names[3],
+			     char *why, size_t why_size)
 {
-	const char *missing = !auth.tenant	? "tenant_id"
-			      : !auth.client_id ? "client_id"
-			      : !auth.secret	? "client_secret"
+	const char *missing = !auth.tenant	? names[0]
+			      : !auth.client_id ? names[1]
+			      : !auth.secret	? names[2]
 						: NULL;
 
 	if (missing) {
-		auth_why(why, why_size, "%s lacks %s", where, missing);
+		auth_why(why, why_size, "%s: %s is missing", where, missing);
 		return -EINVAL;
 	}
 	if (!ident_is_valid(auth.tenant)) {
-		auth_why(why, why_size, "%s: tenant_id is not valid", where);
+		auth_why(why, why_size, "%s: %s is not a valid tenant", where,
+			 names[0]);
 		return -EINVAL;
 	}
 	return 0;
 }
 
+static char *auth_where_credentials(void)
+{
+	struct buf b = BUF_INIT;
+
+	if (buf_printf(&b, "credentials=%s", auth.path)) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
 static int auth_setup(const struct auth_config *cfg, char *why, size_t why_size)
 {
+	static const char *const cred_names[3] = {"tenant_id", "client_id",
+						  "client_secret"};
+	static const char *const env_names[3] = {
+	    "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"};
+	char *where;
 	int rc;
 
 	auth.authority = strdup(cfg && cfg->authority ? cfg->authority
@@ -367,7 +392,11 @@ static int auth_setup(const struct auth_config *cfg, char *why, size_t why_size)
 		rc = auth_load_credentials(why, why_size);
 		if (rc)
 			return rc;
-		return auth_check_client("credentials file", why, why_size);
+		where = auth_where_credentials();
+		rc = where ? auth_check_client(where, cred_names, why, why_size)
+			   : -ENOMEM;
+		free(where);
+		return rc;
 	}
 	auth.source = AUTH_ENV;
 	if (auth_load_env()) {
@@ -378,7 +407,7 @@ static int auth_setup(const struct auth_config *cfg, char *why, size_t why_size)
 			 "AZURE_CLIENT_SECRET");
 		return -EINVAL;
 	}
-	return auth_check_client("environment (AZURE_*)", why, why_size);
+	return auth_check_client("environment", env_names, why, why_size);
 }
 
 static void auth_clear(void)
@@ -488,6 +517,39 @@ static int auth_take_aad_token(const struct buf *body)
 	return 0;
 }
 
+/* "invalid_client: AADSTS7000215: Invalid client secret is provided." —
+ * the error code and the first line of the description; the rest is
+ * trace and correlation ids. */
+static char *auth_aad_reason(const struct buf *body)
+{
+	json_object *doc = json_tokener_parse(body->data ? body->data : "");
+	const char *code = NULL, *desc = NULL;
+	struct buf b = BUF_INIT;
+	json_object *v;
+	char *r = NULL;
+
+	if (json_object_object_get_ex(doc, "error", &v) &&
+	    json_object_is_type(v, json_type_string))
+		code = json_object_get_string(v);
+	if (json_object_object_get_ex(doc, "error_description", &v) &&
+	    json_object_is_type(v, json_type_string))
+		desc = json_object_get_string(v);
+	if (code || desc) {
+		if (code)
+			buf_puts(&b, code);
+		if (code && desc)
+			buf_puts(&b, ": ");
+		if (desc)
+			buf_append(&b, desc, strcspn(desc, "\r\n"));
+		r = b.data ? buf_steal(&b) : NULL;
+	} else {
+		r = model_parse_error_message(body->data, body->len);
+	}
+	buf_free(&b);
+	json_object_put(doc);
+	return r;
+}
+
 /* Runs with auth_lock held, so only one refresh is ever in flight; other
  * callers wait for its result instead of sending their own. */
 static int auth_fetch_aad_token(void)
@@ -520,14 +582,22 @@ static int auth_fetch_aad_token(void)
 	req.body_len = form.len;
 	rc = http_perform(&req, &resp);
 	if (rc) {
-		log_warn("token request to %s failed: %s", url.data,
+		snprintf(auth.failure, sizeof(auth.failure),
+			 "token request to %s failed: %s", url.data,
 			 strerror(-rc));
+		log_warn("%s", auth.failure);
 	} else if (resp.status != 200 || auth_take_aad_token(&resp.body)) {
-		msg = model_parse_error_message(resp.body.data, resp.body.len);
-		log_warn("token request to %s refused (HTTP %ld): %s", url.data,
-			 resp.status, msg ? msg : "no access_token in answer");
+		msg = auth_aad_reason(&resp.body);
+		snprintf(auth.failure, sizeof(auth.failure),
+			 "Azure AD at %s refused the client credentials "
+			 "(HTTP %ld): %s",
+			 url.data, resp.status,
+			 msg ? msg : "no access_token in the answer");
+		log_warn("%s", auth.failure);
 		free(msg);
 		rc = -EACCES;
+	} else {
+		auth.failure[0] = '\0';
 	}
 	http_response_free(&resp);
 out:
@@ -548,10 +618,11 @@ static int auth_current_token(void)
 		if (auth.file_loaded && !auth.file_stale &&
 		    !auth_file_changed())
 			return 0;
-		rc = auth_load_token_file(NULL, 0);
+		rc = auth_load_token_file(auth.failure, sizeof(auth.failure));
 		if (rc)
-			log_warn("cannot use token file %s: %s", auth.path,
-				 strerror(-rc));
+			log_warn("%s", auth.failure);
+		else
+			auth.failure[0] = '\0';
 		return rc ? -EACCES : 0;
 	case AUTH_CREDENTIALS:
 	case AUTH_ENV:
@@ -595,6 +666,15 @@ void auth_reject_token(const char *token)
 		else
 			auth_free_secret(&auth.token);
 	}
+	pthread_mutex_unlock(&auth_lock);
+}
+
+void auth_last_failure(char *out, size_t size)
+{
+	if (!size)
+		return;
+	pthread_mutex_lock(&auth_lock);
+	snprintf(out, size, "%s", auth.failure);
 	pthread_mutex_unlock(&auth_lock);
 }
 

@@ -6,10 +6,10 @@
 #include "partnerfs/buf.h"
 
 struct auth_config {
-	const char *token_file;  /* re-read when its mtime/size changes */
+	const char *token_file;	 /* re-read when its mtime/size changes */
 	const char *credentials; /* tenant_id=, client_id=, client_secret= */
-	const char *authority;   /* default https://login.microsoftonline.com */
-	const char *resource;    /* default https://cloudpartner.azure.com */
+	const char *authority;	 /* default https://login.microsoftonline.com */
+	const char *resource;	 /* default https://cloudpartner.azure.com */
 };
 
 /* Checks the configuration (file readable, permissions of the credentials
@@ -24,5 +24,8 @@ int auth_get_token(char **token);
 void auth_reject_token(const char *token);
 /* "token_file /path" etc., for .partnerfs/config and error messages. */
 void auth_describe(struct buf *out);
+/* Why the last token request failed ("" when it did not): the authority's
+ * answer in one line, never a secret. */
+void auth_last_failure(char *out, size_t size);
 
 #endif

@@ -436,7 +436,7 @@ static void test_environment(void)
 	setenv("AZURE_TENANT_ID", "t", 1);
 	setenv("AZURE_CLIENT_ID", "c", 1);
 	CHECK(auth_init(&uc, why, sizeof(why)) == -EINVAL);
-	CHECK(strstr(why, "client_secret") != NULL);
+	CHECK(strstr(why, "AZURE_CLIENT_SECRET") != NULL);
 	setenv("AZURE_CLIENT_SECRET", "env-secret", 1);
 	CHECK(auth_init(&uc, why, sizeof(why)) == 0);
 	auth_describe(&d);
