@@ -295,21 +295,52 @@ static void absolute_path(char **path)
 	}
 }
 
+static int is_http_url(const char *url)
+{
+	const char *host = strncmp(url, "https://", 8) == 0  ? url + 8
+			   : strncmp(url, "http://", 7) == 0 ? url + 7
+							     : NULL;
+	return host && *host && *host != '/' && !strpbrk(url, " \t\r\n");
+}
+
+/* api-version goes into every query string: a date like 2017-10-31,
+ * perhaps with a suffix such as -preview. */
+static int api_version_ok(const char *v)
+{
+	if (!*v || strlen(v) > 64)
+		return 0;
+	for (; *v; v++)
+		if (!(*v >= '0' && *v <= '9') && !(*v >= 'a' && *v <= 'z') &&
+		    !(*v >= 'A' && *v <= 'Z') && *v != '-' && *v != '.')
+			return 0;
+	return 1;
+}
+
 static int config_finish(void)
 {
 	struct pfs_config *c = &pfs_config;
 	absolute_path(&c->token_file);
 	absolute_path(&c->credentials);
+	/* curl opens the bundle at each TLS handshake, in the daemon's "/". */
+	absolute_path(&c->cafile);
 	if (!c->endpoint)
 		return fail("missing -o endpoint=URL%s", "");
-	if (strncmp(c->endpoint, "https://", 8) != 0 &&
-	    strncmp(c->endpoint, "http://", 7) != 0)
-		return fail("endpoint must be an http(s) URL: %s", c->endpoint);
+	if (!is_http_url(c->endpoint))
+		return fail("bad endpoint: %s (an http:// or https:// URL)",
+			    c->endpoint);
 	size_t len = strlen(c->endpoint);
 	while (len > 8 && c->endpoint[len - 1] == '/')
 		c->endpoint[--len] = '\0';
+	if (c->authority && !is_http_url(c->authority))
+		return fail("bad authority: %s (an http:// or https:// URL)",
+			    c->authority);
 	if (!c->api_version)
 		c->api_version = strdup("2017-10-31");
+	else if (!api_version_ok(c->api_version))
+		return fail("bad api_version: '%s' (e.g. 2017-10-31)",
+			    c->api_version);
+	if (c->cafile && access(c->cafile, R_OK) != 0)
+		return fail("bad cafile: %s (not a readable file)", c->cafile);
 	if (parse_seconds(raw.poll_interval, 5, 0.05, &c->poll_interval))
 		return fail("bad poll_interval: %s (seconds, >= 0.05)",
 			    raw.poll_interval);
@@ -326,11 +357,19 @@ static int config_finish(void)
 		c->retries = (int)r;
 	}
 	if (c->publishers) {
+		if (!*c->publishers || strstr(c->publishers, ",,") ||
+		    c->publishers[0] == ',' ||
+		    c->publishers[strlen(c->publishers) - 1] == ',')
+			return fail("bad publishers: '%s' (ids separated by "
+				    "commas)",
+				    c->publishers);
 		char *copy = strdup(c->publishers), *save = NULL;
 		for (char *p = strtok_r(copy, ",", &save); p;
 		     p = strtok_r(NULL, ",", &save))
 			if (!ident_is_valid(p)) {
-				int rc = fail("bad publisher id: %s", p);
+				int rc = fail("bad publishers: %s is not a "
+					      "publisher id",
+					      p);
 				free(copy);
 				return rc;
 			}
@@ -351,10 +390,8 @@ static int startup_check(void)
 	char why[512] = "";
 	struct auth_config ac = {pfs_config.token_file, pfs_config.credentials,
 				 pfs_config.authority, NULL};
-	if (auth_init(&ac, why, sizeof(why)) != 0) {
-		fprintf(stderr, "partnerfs: %s\n", why);
-		return 1;
-	}
+	if (auth_init(&ac, why, sizeof(why)) != 0)
+		return fail("%s", why);
 	struct api_result res = {0};
 	int err;
 	/* The reason is printed below as one line; the API layer's own
