@@ -425,8 +425,9 @@ static int api_perform(const struct api_call *c, struct api_result *res)
 		return 0;
 	api_set_status_message(res, attempt > 0);
 	/* A 404 is the normal answer to a lookup of a name that does not
-	 * exist (shells probe many); it is not worth a warning. */
-	if (res->status == 404)
+	 * exist (shells probe many); it is not worth a warning. A write
+	 * that gets one failed, and last-error must say so. */
+	if (res->status == 404 && strcmp(c->method, "GET") == 0)
 		log_info("%s %.*s -> %ld: %s", c->method, plen, path,
 			 res->status, res->message ? res->message : "");
 	else
