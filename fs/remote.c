@@ -74,6 +74,11 @@ static int remote_fetch(void *arg, struct doc **out)
 	struct api_result res = {0};
 	struct buf url = BUF_INIT;
 	int err = remote_call(r, &res);
+	/* A 403 is about this document and is remembered for the ttl; a
+	 * rejected or missing token is about the credential, which the user
+	 * may fix at once (rotate the token file): not remembered. */
+	if (err == -EACCES && res.status != 403)
+		err = -EKEYREJECTED;
 	if (!err)
 		err = remote_url(r->kind, r->pub, r->offer, r->arg, &url);
 	if (!err) {
@@ -103,7 +108,8 @@ int remote_get(enum remote_kind kind, const char *pub, const char *offer,
 	snprintf(key, sizeof(key), "%s/%s/%s/%s", pub ? pub : "",
 		 offer ? offer : "", kind_names[kind], arg ? arg : "");
 	struct remote_req r = {kind, pub, offer, arg};
-	return cache_get(key, remote_fetch, &r, out);
+	int err = cache_get(key, remote_fetch, &r, out);
+	return err == -EKEYREJECTED ? -EACCES : err;
 }
 
 void remote_invalidate(const char *pub, const char *offer)
