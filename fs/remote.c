@@ -8,6 +8,7 @@
 
 #include "partnerfs/api.h"
 #include "partnerfs/buf.h"
+#include "partnerfs/log.h"
 #include "partnerfs/model.h"
 #include "partnerfs/remote.h"
 
@@ -68,6 +69,33 @@ int remote_url(enum remote_kind kind, const char *pub, const char *offer,
 	return api_build_url(out, segs);
 }
 
+/* A 2xx answer that is not the JSON document asked for (malformed, or an
+ * object where a listing array belongs) is the server's fault, not the
+ * caller's: EIO, logged with the path, and not cached. */
+static int remote_check_body(enum remote_kind kind, const struct buf *body,
+			     const char *url)
+{
+	const char *data = body->data ? body->data : "";
+	struct buf scratch = BUF_INIT;
+	struct id_list ids;
+	const char *why = NULL;
+	if (model_pretty_json(data, body->len, &scratch) != 0) {
+		why = "is not JSON";
+	} else if (kind == REMOTE_PUBLISHERS || kind == REMOTE_OFFERS ||
+		   kind == REMOTE_SUBMISSIONS) {
+		if (model_parse_id_list(data, body->len, &ids) != 0)
+			why = "is not a JSON array";
+		else
+			id_list_free(&ids);
+	}
+	buf_free(&scratch);
+	if (!why)
+		return 0;
+	log_warn("GET %.*s: the response (%zu bytes) %s",
+		 (int)strcspn(url, "?"), url, body->len, why);
+	return -EIO;
+}
+
 static int remote_fetch(void *arg, struct doc **out)
 {
 	const struct remote_req *r = arg;
@@ -81,6 +109,8 @@ static int remote_fetch(void *arg, struct doc **out)
 		err = -EKEYREJECTED;
 	if (!err)
 		err = remote_url(r->kind, r->pub, r->offer, r->arg, &url);
+	if (!err)
+		err = remote_check_body(r->kind, &res.body, url.data);
 	if (!err) {
 		*out = doc_new(res.body.data ? res.body.data : "", res.body.len,
 			       res.etag, url.data);
