@@ -10,6 +10,7 @@
 
 #include "partnerfs/buf.h"
 #include "partnerfs/fuse_ops.h"
+#include <fuse_lowlevel.h> /* fuse_session_exited */
 #include "partnerfs/notify.h"
 #include "partnerfs/tree.h"
 
@@ -179,6 +180,17 @@ static int pfs_open(const char *path, struct fuse_file_info *fi)
 	return 0;
 }
 
+/* A blocked `wait` ends on an interrupt (Ctrl-C) and also when the
+ * session is going away: the loop joins its workers before main() stops
+ * the tracker, so a wait left blocked there would hang the unmount. */
+static int wait_interrupted(void)
+{
+	struct fuse_context *ctx = fuse_get_context();
+	return fuse_interrupted() ||
+	       (ctx && ctx->fuse &&
+		fuse_session_exited(fuse_get_session(ctx->fuse)));
+}
+
 static int pfs_read(const char *path, char *buf, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -190,7 +202,7 @@ static int pfs_read(const char *path, char *buf, size_t size, off_t off,
 	int err = 0;
 	if ((t->flags & NODE_BLOCKING) && !h->have_content) {
 		err = t->wait(&h->node, !!(fi->flags & O_NONBLOCK),
-			      fuse_interrupted, &h->content);
+			      wait_interrupted, &h->content);
 		if (err)
 			return err;
 		h->have_content = 1;
