@@ -443,3 +443,44 @@ def test_two_hundred_operations_keep_being_polled(make_emulator, make_mount, tmp
     events = read_text(mnt.p("events"))
     assert events.count(" notStarted -> running\n") == n
     assert events.count(" running -> completed\n") == n
+
+
+# --- shutdown while someone waits -------------------------------------------
+
+def test_sigterm_while_cat_wait_blocks_does_not_hang(emu, mnt):
+    wait = op_path(mnt, "contoso-app", OP11, "wait")
+    with background(["cat", wait], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        time.sleep(0.5)
+        assert p.poll() is None
+        mnt.proc.send_signal(signal.SIGTERM)
+        try:
+            mnt.proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            pytest.fail("partnerfs did not exit while a wait was blocked")
+        try:
+            p.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            pytest.fail("cat wait still blocked after the daemon exited")
+        assert p.returncode != 0
+        assert p.stdout.read() == b""
+
+
+def test_lazy_unmount_with_a_blocked_wait_then_ctrl_c(emu, mnt):
+    """umount -l keeps the file system alive while cat holds wait open;
+    Ctrl-C ends cat, and then the daemon goes away by itself."""
+    wait = op_path(mnt, "contoso-app", OP11, "wait")
+    with background(["cat", wait], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        time.sleep(0.5)
+        run(["fusermount3", "-u", "-z", mnt.path], timeout=10, check=True)
+        assert not os.path.ismount(mnt.path)
+        time.sleep(0.3)
+        assert p.poll() is None
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pytest.fail("cat wait did not end after SIGINT")
+        try:
+            mnt.proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            pytest.fail("partnerfs did not exit after the last user left")
