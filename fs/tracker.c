@@ -447,8 +447,10 @@ static void tracker_poll_once(struct op *o)
 	} else {
 		o->errors = 0;
 		changed = op_update_locked(o, state, doc, doc_len, old);
-		/* The server may ask to come back sooner (or later). */
-		if (retry_after >= 0)
+		/* The server may ask to come back sooner (DESIGN.md 3); a
+		 * longer Retry-After must not delay what watchers see past
+		 * poll_interval, and 0 would make the poller spin. */
+		if (retry_after > 0 && (double)retry_after < delay)
 			delay = (double)retry_after;
 	}
 	o->next_poll = now_mono() + delay;
