@@ -271,6 +271,53 @@ def test_sync_cancel_repolls_at_once(make_emulator, make_mount):
     assert submissions(emu, "contoso-app")[0]["id"] == OP11
 
 
+# --- poll timing --------------------------------------------------------------
+
+def test_retry_after_shorter_than_the_interval_polls_sooner(make_emulator, make_mount):
+    emu = make_emulator("--retry-after", "1")
+    mnt = make_mount(emu, "poll_interval=30")
+    publish(mnt)
+    op = newest_op(emu, "contoso-draft")
+    status = op_path(mnt, "contoso-draft", op, "status")
+    assert read_text(status) == "notStarted\n"
+    time.sleep(0.2)
+    emu.tick()
+    t0 = time.monotonic()
+    assert wait_text(status, "running\n", timeout=4) == "running\n"
+    assert time.monotonic() - t0 < 2.5
+
+
+def test_retry_after_longer_than_the_interval_does_not_slow_polling(make_emulator, make_mount):
+    # DESIGN.md 3: every poll_interval, sooner when the server says so.
+    emu = make_emulator("--retry-after", "30")
+    mnt = make_mount(emu, "poll_interval=0.2")
+    publish(mnt)
+    op = newest_op(emu, "contoso-draft")
+    status = op_path(mnt, "contoso-draft", op, "status")
+    assert read_text(status) == "notStarted\n"
+    time.sleep(0.5)
+    emu.tick()
+    assert wait_text(status, "running\n", timeout=3) == "running\n"
+
+
+def test_poll_errors_back_off_and_recover(emu, mnt):
+    publish(mnt)
+    op = newest_op(emu, "contoso-draft")
+    status = op_path(mnt, "contoso-draft", op, "status")
+    assert read_text(status) == "notStarted\n"
+    path = f"/api/publishers/contoso/offers/contoso-draft/operations/{op}"
+    time.sleep(0.3)
+    emu.fault(method="GET", path=path, status=500,
+              body='{"error":{"code":"Boom","message":"injected"}}', count=3)
+    emu.tick()
+    # while polls fail, status keeps the last state it knew
+    time.sleep(0.3)
+    assert read_text(status) == "notStarted\n"
+    assert wait_text(status, "running\n", timeout=10) == "running\n"
+    gets = [r for r in fs_requests(emu, method="GET", path=path)]
+    assert sum(1 for r in gets if r.get("fault")) == 3
+
+
 # --- wait ---------------------------------------------------------------------
 
 def test_cat_wait_returns_the_terminal_state(emu, mnt):
@@ -443,6 +490,9 @@ def test_two_hundred_operations_keep_being_polled(make_emulator, make_mount, tmp
     events = read_text(mnt.p("events"))
     assert events.count(" notStarted -> running\n") == n
     assert events.count(" running -> completed\n") == n
+    # one log, appended by several poller threads: time never goes back
+    stamps = [line.split(" ", 1)[0] for line in events.splitlines()]
+    assert stamps == sorted(stamps)
 
 
 # --- shutdown while someone waits -------------------------------------------
