@@ -36,7 +36,10 @@ void notify_init(const char *mountpoint)
 
 void notify_stop(void)
 {
+	pthread_mutex_lock(&nt.lock);
 	atomic_store(&nt.stopped, true);
+	pthread_cond_broadcast(&nt.slot_freed);
+	pthread_mutex_unlock(&nt.lock);
 }
 
 void notify_cleanup(void)
@@ -58,15 +61,22 @@ bool notify_is_toucher(pid_t tid)
 	return found;
 }
 
+/* More pollers than slots may change files at once: wait for a slot
+ * rather than drop the touch (a watcher would miss the change). A touch
+ * takes a few FUSE round trips, so the wait is short. */
 static int toucher_enter(pid_t tid)
 {
 	int slot = -1;
 	pthread_mutex_lock(&nt.lock);
-	for (int i = 0; i < MAX_TOUCHERS && slot < 0; i++)
-		if (nt.touchers[i] == 0) {
-			nt.touchers[i] = tid;
-			slot = i;
-		}
+	while (slot < 0 && !atomic_load(&nt.stopped)) {
+		for (int i = 0; i < MAX_TOUCHERS && slot < 0; i++)
+			if (nt.touchers[i] == 0) {
+				nt.touchers[i] = tid;
+				slot = i;
+			}
+		if (slot < 0)
+			pthread_cond_wait(&nt.slot_freed, &nt.lock);
+	}
 	pthread_mutex_unlock(&nt.lock);
 	return slot;
 }
@@ -75,6 +85,7 @@ static void toucher_leave(int slot)
 {
 	pthread_mutex_lock(&nt.lock);
 	nt.touchers[slot] = 0;
+	pthread_cond_signal(&nt.slot_freed);
 	pthread_mutex_unlock(&nt.lock);
 }
 
