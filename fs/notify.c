@@ -23,9 +23,11 @@ static struct {
 	char *mountpoint;
 	atomic_bool stopped;
 	pid_t touchers[MAX_TOUCHERS]; /* threads replaying a change now */
+	pthread_cond_t slot_freed;
 	struct buf events;
 	time_t events_mtime;
-} nt = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} nt = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	.slot_freed = PTHREAD_COND_INITIALIZER};
 
 void notify_init(const char *mountpoint)
 {
@@ -127,11 +129,13 @@ static void events_append(const char *pub, const char *offer, const char *id,
 {
 	char stamp[32];
 	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
 	struct tm tm;
+	/* The time is read under the lock: pollers on several threads append
+	 * here, and the log's stamps must not go back. */
+	pthread_mutex_lock(&nt.lock);
+	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	pthread_mutex_lock(&nt.lock);
 	buf_printf(&nt.events, "%s.%03ldZ %s/%s operation %s %s -> %s\n", stamp,
 		   now.tv_nsec / 1000000, pub, offer, id, old_state, new_state);
 	nt.events_mtime = now.tv_sec;
