@@ -20,8 +20,8 @@ import pytest
 
 from conftest import SEED
 from ophelpers import (API_VERSION, api_get, background, fs_requests,
-                       newest_op, q, read_text, sh, submissions, wait_text,
-                       write_errno)
+                       newest_op, q, read_line, read_text, sh, submissions,
+                       wait_ready, wait_text, write_errno)
 from util import run, wait_for
 
 OP11 = "c0ffee00-0000-4000-8000-000000000011"  # contoso-app, running
@@ -479,10 +479,28 @@ def test_two_hundred_operations_keep_being_polled(make_emulator, make_mount, tmp
         return out
 
     assert set(statuses().values()) == {"notStarted\n"}
-    emu.tick()
-    got = wait_for(lambda: (lambda s: s if set(s.values()) == {"running\n"} else None)(statuses()),
-                   timeout=15, interval=0.2)
-    assert got, {k: v for k, v in statuses().items() if v != "running\n"}
+    paths = [os.path.join(offers, name, "operations", "b0000000-0000-4000-8000-%012d" % i,
+                          "status") for i, name in enumerate(names)]
+    listfile = os.path.join(tmpdir_short, "watch.list")
+    with open(listfile, "w") as f:
+        f.write("\n".join(paths) + "\n")
+    # every one of the 200 files is watched, and each must see its change
+    with background(["inotifywait", "-m", "-t", "40", "-e", "close_write",
+                     "--fromfile", listfile],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE) as w:
+        assert wait_ready(w.stderr, "Watches established", timeout=20)
+        emu.tick()
+        got = wait_for(lambda: (lambda s: s if set(s.values()) == {"running\n"} else None)(statuses()),
+                       timeout=15, interval=0.2)
+        assert got, {k: v for k, v in statuses().items() if v != "running\n"}
+        seen = set()
+        deadline = time.monotonic() + 5
+        while len(seen) < n and time.monotonic() < deadline:
+            line = read_line(w.stdout, deadline - time.monotonic())
+            if line is None:
+                break
+            seen.add(line.split(" ", 1)[0])
+        assert len(seen) == n, sorted(set(paths) - seen)[:5]
     emu.tick(4)
     got = wait_for(lambda: (lambda s: s if set(s.values()) == {"completed\n"} else None)(statuses()),
                    timeout=15, interval=0.2)
