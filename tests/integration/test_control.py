@@ -167,6 +167,16 @@ def test_truncating_open_without_write_sends_nothing(shell, emu, mnt):
     assert read_text(cancel) == ""
 
 
+@pytest.mark.parametrize("shell", SHELLS)
+def test_append_redirection_works_too(shell, emu, mnt):
+    cancel = mnt.offer("contoso-app", "cancel")
+    r = sh(shell, f"echo a@x.com >> {q(cancel)} && echo ok")
+    assert r.stdout == "ok\n", r.stderr
+    reqs = posts(emu)
+    assert len(reqs) == 1
+    assert_action_post(reqs[0], "contoso-app", "cancel", "a@x.com")
+
+
 # --- invalid input --------------------------------------------------------
 
 @pytest.mark.parametrize("shell", SHELLS)

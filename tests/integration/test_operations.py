@@ -348,6 +348,8 @@ def test_wait_of_a_canceled_operation_returns_canceled(emu, mnt):
 
 
 def test_wait_of_a_terminal_operation_returns_at_once(mnt):
+    r = run(["cat", mnt.offer("contoso-vm", "operations", "latest", "wait")], timeout=5)
+    assert (r.returncode, r.stdout) == (0, "completed\n")
     r = run(["cat", op_path(mnt, "contoso-vm", SEEDED_VM_OPS[0], "wait")], timeout=5)
     assert (r.returncode, r.stdout) == (0, "completed\n")
     r = run(["cat", op_path(mnt, "contoso-failed", "c0ffee00-0000-4000-8000-000000000031", "wait")],

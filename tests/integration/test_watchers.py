@@ -136,6 +136,34 @@ def test_status_mtime_is_the_time_of_the_change(emu, mnt, started):
     assert os.stat(mnt.p("events")).st_mtime >= int(t)
 
 
+def test_inotifywait_on_the_offer_status(emu, mnt, started):
+    path = mnt.offer("contoso-draft", "status")
+    assert read_text(path) == "notStarted\n"
+    dt, line = inotify_sees(emu, path, "close_write")
+    assert line.strip() == f"{path} CLOSE_WRITE,CLOSE"
+    assert dt <= WITHIN, dt
+    assert read_text(path) == "running\n"
+
+
+def test_open_handles_across_a_change(emu, mnt, started):
+    """A reader keeps its snapshot; the change is neither blocked nor
+    hidden from a new open (no page invalidation under an open file)."""
+    op, path = started
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert os.pread(fd, 100, 0) == b"notStarted\n"
+        with background(["tail", "-f", path], stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE):
+            emu.tick()
+            assert wait_text(path, "running\n", timeout=WITHIN + 1) == "running\n"
+            assert os.pread(fd, 100, 0) == b"notStarted\n"
+            assert os.stat(path).st_size == len(b"running\n")
+            emu.tick(4)
+            assert wait_text(path, "completed\n", timeout=WITHIN + 1) == "completed\n"
+    finally:
+        os.close(fd)
+
+
 # --- entr -------------------------------------------------------------------
 
 def test_entr_runs_on_change(emu, mnt, started, tmpdir_short):
