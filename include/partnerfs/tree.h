@@ -7,7 +7,8 @@
 
 /* Fills *out for path ("/publishers/contoso"). -ENOENT when no row matches
  * or a component is not a valid identifier; otherwise the result of the
- * exists() checks of the node and each of its ancestors. */
+ * node's exists() check. Its ancestors are not checked again: FUSE only
+ * names paths whose ancestors the kernel has looked up. */
 int tree_resolve(const char *path, struct node *out);
 
 /* Like tree_resolve, without the exists() checks (no request): for
