@@ -521,7 +521,9 @@ int main(int argc, char *argv[])
 	log_info("mounted %s on %s", pfs_config.endpoint,
 		 pfs_config.mountpoint);
 
-	rc = serve(fuse, &opts) ? 1 : 0;
+	/* libfuse's loop returns the number of the signal that ended it:
+	 * SIGTERM/SIGINT/SIGHUP are an orderly unmount, not a failure. */
+	rc = serve(fuse, &opts) < 0 ? 1 : 0;
 
 	/* A touch in flight through the mount ends once it is unmounted;
 	 * only then can the poller be joined, and only after that may the
