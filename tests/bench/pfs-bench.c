@@ -352,8 +352,8 @@ static int cmd_watch(const char *path, const char *emu, const char *needle,
 		printf("timeout 1\n");
 		return 1;
 	}
-	if (!seen)
-		last_absent = ev; /* not seen in time: no phase known */
+	/* Not seen before the event: the poll arrived after the last look
+	 * that did not show it, so ev - last_absent is still an upper bound. */
 	printf("tick_to_event_us %.1f\npoll_to_event_us %.1f\n"
 	       "poll_to_event_lower_us %.1f\nambiguous %d\n",
 	       ev - t0, ev - last_absent, seen ? ev - seen : 0.0, ambiguous);
