@@ -167,12 +167,16 @@ int offer_status_show(const struct node *n, struct content *out)
 	int err = remote_get(REMOTE_STATUS, n->pub, n->offer, NULL, &d);
 	if (err)
 		return err;
-	char word[MODEL_WORD_MAX + 2];
-	err = model_parse_offer_status(d->data, d->len, word,
-				       sizeof(word) - 1);
-	if (!err) {
-		strcat(word, "\n");
-		err = content_set(out, word, strlen(word), d->mtime);
+	/* remote.c parsed the word once, when the document arrived. */
+	const char *word = d->aux;
+	if (word) {
+		char line[MODEL_WORD_MAX + 2];
+		snprintf(line, sizeof(line), "%s\n", word);
+		err = content_set(out, line, strlen(line), d->mtime);
+	} else {
+		log_warn("%s/%s: the status document has no status word",
+			 n->pub, n->offer);
+		err = -EIO;
 	}
 	if (!err && d->url && !(out->url = strdup(d->url)))
 		err = -ENOMEM;

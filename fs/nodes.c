@@ -151,7 +151,9 @@ int content_from_doc(struct content *c, const struct doc *d)
 {
 	struct buf pretty = BUF_INIT;
 	int err;
-	if (model_pretty_json(d->data, d->len, &pretty) == 0)
+	if (d->is_pretty)
+		err = content_set(c, d->data, d->len, d->mtime);
+	else if (model_pretty_json(d->data, d->len, &pretty) == 0)
 		err = content_set(c, pretty.data, pretty.len, d->mtime);
 	else
 		err = content_set(c, d->data, d->len, d->mtime);

@@ -69,30 +69,65 @@ int remote_url(enum remote_kind kind, const char *pub, const char *offer,
 	return api_build_url(out, segs);
 }
 
-/* A 2xx answer that is not the JSON document asked for (malformed, or an
- * object where a listing array belongs) is the server's fault, not the
- * caller's: EIO, logged with the path, and not cached. */
-static int remote_check_body(enum remote_kind kind, const struct buf *body,
-			     const char *url)
+struct id_index;
+static int listing_index(struct doc *d, struct id_index **out);
+
+/* Done once per fetch, so that getattr and open only copy: the document
+ * as shown (pretty-printed, which also proves it is JSON), and the parsed
+ * form its readers need (the id index of a listing, the status word). */
+static int remote_prepare(enum remote_kind kind, struct api_result *res,
+			  const char *url, struct doc **out)
 {
-	const char *data = body->data ? body->data : "";
-	struct buf scratch = BUF_INIT;
-	struct id_list ids;
+	const char *data = res->body.data ? res->body.data : "";
+	struct buf pretty = BUF_INIT;
 	const char *why = NULL;
-	if (model_pretty_json(data, body->len, &scratch) != 0) {
+	if (model_pretty_json(data, res->body.len, &pretty) != 0) {
 		why = "is not JSON";
-	} else if (kind == REMOTE_PUBLISHERS || kind == REMOTE_OFFERS ||
-		   kind == REMOTE_SUBMISSIONS) {
-		if (model_parse_id_list(data, body->len, &ids) != 0)
+		goto fail;
+	}
+	*out = doc_new(pretty.data, pretty.len, res->etag, url);
+	if (!*out) {
+		buf_free(&pretty);
+		return -ENOMEM;
+	}
+	(*out)->is_pretty = 1;
+	struct id_index *ix;
+	struct id_list ids;
+	char word[MODEL_WORD_MAX];
+	switch (kind) {
+	case REMOTE_PUBLISHERS:
+	case REMOTE_OFFERS:
+		if (listing_index(*out, &ix) != 0)
+			why = "is not a JSON array";
+		break;
+	case REMOTE_SUBMISSIONS:
+		/* Its aux is node_ops.c's: only check the shape here. */
+		if (model_parse_id_list(pretty.data, pretty.len, &ids) != 0)
 			why = "is not a JSON array";
 		else
 			id_list_free(&ids);
+		break;
+	case REMOTE_STATUS:
+		if (model_parse_offer_status(pretty.data, pretty.len, word,
+					     sizeof(word)) == 0 &&
+		    ((*out)->aux = strdup(word)))
+			(*out)->aux_free = free;
+		break;
+	default:
+		break;
 	}
-	buf_free(&scratch);
+	buf_free(&pretty);
 	if (!why)
 		return 0;
+	doc_put(*out);
+	*out = NULL;
+fail:
+	/* A 2xx answer that is not the document asked for (malformed, or an
+	 * object where a listing array belongs) is the server's fault, not
+	 * the caller's: EIO, logged with the path, and not cached. */
+	buf_free(&pretty);
 	log_warn("GET %.*s: the response (%zu bytes) %s",
-		 (int)strcspn(url, "?"), url, body->len, why);
+		 (int)strcspn(url, "?"), url, res->body.len, why);
 	return -EIO;
 }
 
@@ -110,13 +145,7 @@ static int remote_fetch(void *arg, struct doc **out)
 	if (!err)
 		err = remote_url(r->kind, r->pub, r->offer, r->arg, &url);
 	if (!err)
-		err = remote_check_body(r->kind, &res.body, url.data);
-	if (!err) {
-		*out = doc_new(res.body.data ? res.body.data : "", res.body.len,
-			       res.etag, url.data);
-		if (!*out)
-			err = -ENOMEM;
-	}
+		err = remote_prepare(r->kind, &res, url.data, out);
 	buf_free(&url);
 	api_result_free(&res);
 	return err;

@@ -14,6 +14,7 @@ struct doc {
 	char *etag;      /* NULL when the API gave none */
 	char *url;       /* the URL it came from */
 	time_t mtime;    /* wall clock time the content last changed */
+	int is_pretty;   /* data is already the pretty-printed JSON shown */
 	/* A parsed form of data its user may attach once (see remote.c),
 	 * freed with the doc. */
 	void *aux;
