@@ -420,8 +420,8 @@ static void on_operation_changed(const char *pub, const char *offer,
 				 const char *id, const char *old_state,
 				 const char *new_state)
 {
-	/* The offer's status and listings moved with the operation. */
-	remote_invalidate(pub, offer);
+	/* The offer's status and its submissions moved with the operation. */
+	remote_invalidate_offer(pub, offer);
 	notify_operation_changed(pub, offer, id, old_state, new_state);
 }
 

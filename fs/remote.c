@@ -171,12 +171,18 @@ int remote_get(enum remote_kind kind, const char *pub, const char *offer,
 	return err == -EKEYREJECTED ? -EACCES : err;
 }
 
+void remote_invalidate_offer(const char *pub, const char *offer)
+{
+	char key[1024];
+	snprintf(key, sizeof(key), "%s/%s/", pub, offer);
+	cache_invalidate(key, 1);
+}
+
 void remote_invalidate(const char *pub, const char *offer)
 {
 	char key[1024];
 	if (offer) {
-		snprintf(key, sizeof(key), "%s/%s/", pub, offer);
-		cache_invalidate(key, 1);
+		remote_invalidate_offer(pub, offer);
 		/* The listing shows the offer's status and version too. */
 		snprintf(key, sizeof(key), "%s//%s/", pub,
 			 kind_names[REMOTE_OFFERS]);

@@ -26,6 +26,10 @@ int remote_url(enum remote_kind kind, const char *pub, const char *offer,
 /* Forget what the cache holds for this offer (after a write), or for the
  * whole publisher when offer is NULL. */
 void remote_invalidate(const char *pub, const char *offer);
+/* Forget the offer's own documents only, not the publisher's listing:
+ * what an operation's progress changes (a listing of 10,000 offers is not
+ * worth fetching again for it; it expires with cache_ttl). */
+void remote_invalidate_offer(const char *pub, const char *offer);
 
 /* Whether a listing doc (JSON array of objects with "id") holds id. The
  * parsed id set is built once per doc. 0, -ENOENT, or -EINVAL for a doc
