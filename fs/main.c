@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,6 +417,21 @@ static int startup_check(void)
 	return err ? 1 : 0;
 }
 
+/* libfuse's own messages go where ours go: syslog once daemonized, where
+ * stderr is /dev/null. */
+static void log_from_libfuse(enum fuse_log_level level, const char *fmt,
+			     va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	enum log_level lvl = level <= FUSE_LOG_ERR	   ? LOG_LVL_ERROR
+			     : level <= FUSE_LOG_WARNING ? LOG_LVL_WARN
+			     : level <= FUSE_LOG_INFO	   ? LOG_LVL_INFO
+							   : LOG_LVL_DEBUG;
+	log_msg(lvl, "libfuse", 0, "%s", msg);
+}
+
 static void on_operation_changed(const char *pub, const char *offer,
 				 const char *id, const char *old_state,
 				 const char *new_state)
@@ -513,6 +529,7 @@ int main(int argc, char *argv[])
 	if (fuse_daemonize(opts.foreground) != 0)
 		goto out_signals;
 	log_use_syslog(!opts.foreground);
+	fuse_set_log_func(log_from_libfuse);
 	node_mount_time = time(NULL);
 	notify_init(pfs_config.mountpoint);
 	tracker_init(pfs_config.poll_interval, on_operation_changed);
