@@ -235,7 +235,18 @@ static int handle_store(struct handle *h)
 				      h->have_content ? &h->content : NULL,
 				      h->input.data ? h->input.data : "",
 				      h->input.len);
-	buf_reset(&h->input);
+	if (h->node.type->flags & NODE_LINES) {
+		buf_reset(&h->input); /* each list is sent once */
+	} else if (!err && h->have_content) {
+		/* A document stays whole in the handle: writes after an
+		 * fsync() make a new version of it, which must be sent with
+		 * the ETag the first one got, not the one read at open. */
+		struct content now = {0};
+		if (h->node.type->show(&h->node, &now) == 0) {
+			content_free(&h->content);
+			h->content = now;
+		}
+	}
 	return err;
 }
 

@@ -204,6 +204,29 @@ def test_second_edit_uses_the_etag_of_the_first_edits_answer(emu, mnt,
     assert server_offer(emu)[1]["definition"]["offer"][SUMMARY] == "two"
 
 
+def test_rewrite_after_fsync_in_one_open_uses_the_new_etag(emu, mnt):
+    """fsync() sends a version; writing on and closing sends the next one,
+    guarded by the ETag the first PUT produced, not the one read at open."""
+    path = mnt.offer(OFFER, "offer.json")
+    etag0, doc0 = server_offer(emu)
+    emu.clear_requests()
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, json.dumps(edited(doc0, "first")).encode())
+        os.fsync(fd)
+        etag1, doc1 = server_offer(emu)
+        assert etag1 != etag0
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, json.dumps(edited(doc0, "second")).encode())
+    finally:
+        os.close(fd)
+    reqs = puts(emu)
+    assert [r["headers"]["if-match"] for r in reqs] == [etag0, etag1]
+    assert [r["status"] for r in reqs] == [200, 200]
+    assert server_offer(emu)[1]["definition"]["offer"][SUMMARY] == "second"
+
+
 def test_without_get_etag_if_match_is_star(make_emulator, make_mount):
     emu = make_emulator("--no-get-etag")
     mnt = make_mount(emu)
