@@ -3,6 +3,7 @@
  * Here live only the rules every file shares: snapshots fixed from open()
  * to release(), when a write is handed to store(), who may write what. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -25,7 +26,44 @@ struct handle {
 	struct buf input;       /* bytes written, not yet stored */
 	int input_pending;      /* input holds something to store */
 	int toucher;            /* notify.c replaying a change */
+	struct handle *prev, *next; /* open_handles */
 };
+
+/* Every open handle. The kernel sends no release for files still open
+ * when the session ends (SIGTERM with `tail -f events` running):
+ * pfs_destroy frees what is left. */
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle *open_handles;
+
+static void handle_link(struct handle *h)
+{
+	pthread_mutex_lock(&handles_lock);
+	h->next = open_handles;
+	if (h->next)
+		h->next->prev = h;
+	open_handles = h;
+	pthread_mutex_unlock(&handles_lock);
+}
+
+static void handle_free(struct handle *h)
+{
+	content_free(&h->content);
+	buf_free(&h->input);
+	free(h);
+}
+
+static void handle_unlink_free(struct handle *h)
+{
+	pthread_mutex_lock(&handles_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		open_handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&handles_lock);
+	handle_free(h);
+}
 
 static struct handle *handle_of(struct fuse_file_info *fi)
 {
@@ -177,6 +215,7 @@ static int pfs_open(const char *path, struct fuse_file_info *fi)
 	fi->direct_io = !!(n.type->flags & NODE_DIRECT_IO);
 	fi->keep_cache = 0;
 	fi->fh = (uintptr_t)h;
+	handle_link(h);
 	return 0;
 }
 
@@ -304,11 +343,8 @@ static int pfs_release(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
 	struct handle *h = handle_of(fi);
-	if (h) {
-		content_free(&h->content);
-		buf_free(&h->input);
-		free(h);
-	}
+	if (h)
+		handle_unlink_free(h);
 	return 0;
 }
 
@@ -504,8 +540,22 @@ static void *pfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	return NULL;
 }
 
+/* After the loop has joined its workers: no callback runs any more. */
+static void pfs_destroy(void *private_data)
+{
+	(void)private_data;
+	pthread_mutex_lock(&handles_lock);
+	while (open_handles) {
+		struct handle *h = open_handles;
+		open_handles = h->next;
+		handle_free(h);
+	}
+	pthread_mutex_unlock(&handles_lock);
+}
+
 const struct fuse_operations partnerfs_ops = {
 	.init = pfs_init,
+	.destroy = pfs_destroy,
 	.getattr = pfs_getattr,
 	.readdir = pfs_readdir,
 	.readlink = pfs_readlink,
