@@ -23,9 +23,9 @@ struct handle {
 	struct node node;
 	struct content content; /* what reads return; fixed at open */
 	int have_content;
-	struct buf input;       /* bytes written, not yet stored */
-	int input_pending;      /* input holds something to store */
-	int toucher;            /* notify.c replaying a change */
+	struct buf input;	    /* bytes written, not yet stored */
+	int input_pending;	    /* input holds something to store */
+	int toucher;		    /* notify.c replaying a change */
 	struct handle *prev, *next; /* open_handles */
 };
 
@@ -70,10 +70,7 @@ static struct handle *handle_of(struct fuse_file_info *fi)
 	return fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
 }
 
-static int is_dir(const struct node *n)
-{
-	return S_ISDIR(n->type->mode);
-}
+static int is_dir(const struct node *n) { return S_ISDIR(n->type->mode); }
 
 static void stat_fill_mode(const struct node *n, struct stat *st)
 {
