@@ -209,8 +209,10 @@ static bool model_signoff_waiting(json_object *doc)
 	return false;
 }
 
-int model_parse_status_word(const char *json, size_t len, char *out,
-			    size_t size)
+/* The status word of a status or operation document; normalised per
+ * cpp-api.md 8.3 when asked, else as the API spells it (offer status). */
+static int model_status_word(const char *json, size_t len, bool normalise,
+			     char *out, size_t size)
 {
 	json_object *doc = model_parse_doc(json, len);
 	json_object *top = doc;
@@ -221,10 +223,12 @@ int model_parse_status_word(const char *json, size_t len, char *out,
 	if (json_object_is_type(top, json_type_array) &&
 	    json_object_array_length(top) == 1)
 		top = json_object_array_get_idx(top, 0);
-	word = model_normalize_status(model_get_string(top, "status"));
+	word = model_get_string(top, "status");
+	if (normalise)
+		word = model_normalize_status(word);
 	if (!word || !model_word_is_printable(word))
 		goto out;
-	if (strcmp(word, "running") == 0 && model_signoff_waiting(top))
+	if (strcasecmp(word, "running") == 0 && model_signoff_waiting(top))
 		word = "waitingForPublisherReview";
 	if (strlen(word) >= size)
 		goto out;
@@ -233,6 +237,18 @@ int model_parse_status_word(const char *json, size_t len, char *out,
 out:
 	json_object_put(doc);
 	return rc;
+}
+
+int model_parse_status_word(const char *json, size_t len, char *out,
+			    size_t size)
+{
+	return model_status_word(json, len, true, out, size);
+}
+
+int model_parse_offer_status(const char *json, size_t len, char *out,
+			     size_t size)
+{
+	return model_status_word(json, len, false, out, size);
 }
 
 /* One line for the control file and the log: AAD descriptions carry CR LF
