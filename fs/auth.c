@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "partnerfs/aad.h"
 #include "partnerfs/auth.h"
 #include "partnerfs/http.h"
 #include "partnerfs/ident.h"
@@ -444,64 +445,15 @@ void auth_cleanup(void)
 	pthread_mutex_unlock(&auth_lock);
 }
 
-/* AAD v1 sends lifetimes as JSON strings; accept numbers too. */
-static bool auth_json_seconds(json_object *doc, const char *key, long long *out)
+/* Stores a token from Azure AD and when to refresh it. */
+static int auth_take_aad_token(char *tok, long long life)
 {
-	json_object *v;
-	const char *s;
-	char *end;
-
-	if (!json_object_object_get_ex(doc, key, &v))
-		return false;
-	if (json_object_is_type(v, json_type_int)) {
-		*out = json_object_get_int64(v);
-		return true;
-	}
-	if (!json_object_is_type(v, json_type_string))
-		return false;
-	s = json_object_get_string(v);
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return !errno && end != s && *end == '\0';
-}
-
-static int auth_build_form(struct buf *form)
-{
-	int rc = buf_puts(form, "grant_type=client_credentials&client_id=");
-
-	if (!rc)
-		rc = ident_append_encoded(form, auth.client_id);
-	if (!rc)
-		rc = buf_puts(form, "&client_secret=");
-	if (!rc)
-		rc = ident_append_encoded(form, auth.secret);
-	if (!rc)
-		rc = buf_puts(form, "&resource=");
-	if (!rc)
-		rc = ident_append_encoded(form, auth.resource);
-	return rc;
-}
-
-static int auth_take_aad_token(const struct buf *body)
-{
-	json_object *doc = json_tokener_parse(body->data ? body->data : "");
-	json_object *v;
-	long long life = -1, on;
 	long now = auth_now_ms(), margin_ms;
-	char *tok = NULL;
 
-	if (json_object_object_get_ex(doc, "access_token", &v) &&
-	    json_object_is_type(v, json_type_string))
-		tok = strdup(json_object_get_string(v));
-	if (!tok || !auth_token_usable(tok)) {
-		json_object_put(doc);
+	if (!auth_token_usable(tok)) {
 		auth_free_secret(&tok);
 		return -EACCES;
 	}
-	if (!auth_json_seconds(doc, "expires_in", &life) &&
-	    auth_json_seconds(doc, "expires_on", &on))
-		life = on - (long long)time(NULL);
-	json_object_put(doc);
 	if (life < 0)
 		life = AUTH_FALLBACK_LIFETIME_S;
 	if (life > 24 * 3600)
@@ -517,94 +469,28 @@ static int auth_take_aad_token(const struct buf *body)
 	return 0;
 }
 
-/* "invalid_client: AADSTS7000215: Invalid client secret is provided." —
- * the error code and the first line of the description; the rest is
- * trace and correlation ids. */
-static char *auth_aad_reason(const struct buf *body)
-{
-	json_object *doc = json_tokener_parse(body->data ? body->data : "");
-	const char *code = NULL, *desc = NULL;
-	struct buf b = BUF_INIT;
-	json_object *v;
-	char *r = NULL;
-
-	if (json_object_object_get_ex(doc, "error", &v) &&
-	    json_object_is_type(v, json_type_string))
-		code = json_object_get_string(v);
-	if (json_object_object_get_ex(doc, "error_description", &v) &&
-	    json_object_is_type(v, json_type_string))
-		desc = json_object_get_string(v);
-	if (code || desc) {
-		if (code)
-			buf_puts(&b, code);
-		if (code && desc)
-			buf_puts(&b, ": ");
-		if (desc)
-			buf_append(&b, desc, strcspn(desc, "\r\n"));
-		r = b.data ? buf_steal(&b) : NULL;
-	} else {
-		r = model_parse_error_message(body->data, body->len);
-	}
-	buf_free(&b);
-	json_object_put(doc);
-	return r;
-}
-
 /* Runs with auth_lock held, so only one refresh is ever in flight; other
  * callers wait for its result instead of sending their own. */
 static int auth_fetch_aad_token(void)
 {
-	struct http_request req = {
-	    .method = "POST",
-	    .content_type = "application/x-www-form-urlencoded",
-	};
-	struct http_response resp;
-	struct buf url = BUF_INIT, form = BUF_INIT;
-	size_t alen = strlen(auth.authority);
-	char *msg;
-	int rc;
+	const struct aad_client client = {auth.authority, auth.tenant,
+					  auth.client_id, auth.secret,
+					  auth.resource};
+	char *tok = NULL;
+	long long life = -1;
+	int rc = aad_request_token(&client, &tok, &life, auth.failure,
+				   sizeof(auth.failure));
 
-	while (alen && auth.authority[alen - 1] == '/')
-		alen--;
-	rc = buf_append(&url, auth.authority, alen);
 	if (!rc)
-		rc = buf_puts(&url, "/");
-	if (!rc)
-		rc = ident_append_encoded(&url, auth.tenant);
-	if (!rc)
-		rc = buf_puts(&url, "/oauth2/token");
-	if (!rc)
-		rc = auth_build_form(&form);
-	if (rc)
-		goto out;
-	req.url = url.data;
-	req.body = form.data;
-	req.body_len = form.len;
-	rc = http_perform(&req, &resp);
+		rc = auth_take_aad_token(tok, life);
 	if (rc) {
-		snprintf(auth.failure, sizeof(auth.failure),
-			 "token request to %s failed: %s", url.data,
-			 strerror(-rc));
+		if (rc == -EACCES && !auth.failure[0])
+			snprintf(auth.failure, sizeof(auth.failure),
+				 "Azure AD gave an unusable access_token");
 		log_warn("%s", auth.failure);
-	} else if (resp.status != 200 || auth_take_aad_token(&resp.body)) {
-		msg = auth_aad_reason(&resp.body);
-		snprintf(auth.failure, sizeof(auth.failure),
-			 "Azure AD at %s refused the client credentials "
-			 "(HTTP %ld): %s",
-			 url.data, resp.status,
-			 msg ? msg : "no access_token in the answer");
-		log_warn("%s", auth.failure);
-		free(msg);
-		rc = -EACCES;
 	} else {
 		auth.failure[0] = '\0';
 	}
-	http_response_free(&resp);
-out:
-	if (form.data)
-		explicit_bzero(form.data, form.cap);
-	buf_free(&form);
-	buf_free(&url);
 	return rc;
 }
 
