@@ -70,6 +70,17 @@ static struct handle *handle_of(struct fuse_file_info *fi)
 	return fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
 }
 
+/* The node of an open file, else of the path. */
+static int node_of(const char *path, struct fuse_file_info *fi,
+		   struct node *out)
+{
+	struct handle *h = handle_of(fi);
+	if (!h)
+		return tree_resolve(path, out);
+	*out = h->node;
+	return 0;
+}
+
 static int is_dir(const struct node *n) { return S_ISDIR(n->type->mode); }
 
 static void stat_fill_mode(const struct node *n, struct stat *st)
@@ -349,11 +360,10 @@ static int pfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
 	struct node n;
-	int err = h ? 0 : tree_resolve(path, &n);
+	int err = node_of(path, fi, &n);
 	if (err)
 		return err;
-	const struct node *node = h ? &h->node : &n;
-	if (!(node->type->flags & NODE_WRITABLE))
+	if (!(n.type->flags & NODE_WRITABLE))
 		return caller_is_toucher() ? 0 : -EACCES;
 	/* O_TRUNC before a rewrite: the document starts empty. Nothing is
 	 * sent for an open that then writes nothing (`: > cancel`). */
@@ -366,14 +376,12 @@ static int pfs_utimens(const char *path, const struct timespec tv[2],
 		       struct fuse_file_info *fi)
 {
 	(void)tv;
-	struct handle *h = handle_of(fi);
 	struct node n;
-	int err = h ? 0 : tree_resolve(path, &n);
+	int err = node_of(path, fi, &n);
 	if (err)
 		return err;
-	const struct node *node = h ? &h->node : &n;
 	/* Times are the content's; setting them only signals watchers. */
-	if ((node->type->flags & NODE_WRITABLE) || caller_is_toucher())
+	if ((n.type->flags & NODE_WRITABLE) || caller_is_toucher())
 		return 0;
 	return -EACCES;
 }
@@ -476,10 +484,11 @@ static int pfs_refuse_rename(const char *from, const char *to,
 	return -EPERM;
 }
 
-static int pfs_refuse_link(const char *from, const char *to)
+/* link, symlink (two paths) and removexattr (path, name). */
+static int pfs_refuse_two_names(const char *a, const char *b)
 {
-	(void)from;
-	(void)to;
+	(void)a;
+	(void)b;
 	return -EPERM;
 }
 
@@ -574,10 +583,10 @@ const struct fuse_operations partnerfs_ops = {
 	.unlink = pfs_refuse_unlink,
 	.rmdir = pfs_refuse_unlink,
 	.rename = pfs_refuse_rename,
-	.symlink = pfs_refuse_link,
-	.link = pfs_refuse_link,
+	.symlink = pfs_refuse_two_names,
+	.link = pfs_refuse_two_names,
 	.chmod = pfs_refuse_chmod,
 	.chown = pfs_refuse_chown,
 	.setxattr = pfs_refuse_setxattr,
-	.removexattr = pfs_refuse_link,
+	.removexattr = pfs_refuse_two_names,
 };
