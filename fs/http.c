@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "http_stats.h"
 #include "partnerfs/http.h"
 #include "partnerfs/log.h"
 
@@ -35,12 +36,6 @@
 struct http_handle {
 	CURL *easy;
 	struct http_handle *prev, *next;
-};
-
-struct http_stat {
-	char method[8];
-	long status;
-	unsigned long count;
 };
 
 static struct {
@@ -58,11 +53,6 @@ static struct {
 	pthread_mutex_t handles_lock;
 	struct http_handle *handles;
 } http;
-
-static pthread_mutex_t http_stats_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct http_stat *http_stats;
-static size_t http_stats_count;
-static unsigned long long http_bytes_in, http_bytes_out;
 
 static void http_share_lock(CURL *h, curl_lock_data data,
 			    curl_lock_access access, void *user)
@@ -205,12 +195,7 @@ void http_cleanup(void)
 	free(http.cafile);
 	http.cafile = NULL;
 
-	pthread_mutex_lock(&http_stats_lock);
-	free(http_stats);
-	http_stats = NULL;
-	http_stats_count = 0;
-	http_bytes_in = http_bytes_out = 0;
-	pthread_mutex_unlock(&http_stats_lock);
+	http_stats_reset();
 }
 
 void http_response_free(struct http_response *resp)
@@ -224,48 +209,6 @@ void http_response_free(struct http_response *resp)
 	resp->etag = NULL;
 	resp->location = NULL;
 	resp->operation_location = NULL;
-}
-
-static void http_stats_count_request(const char *method, long status, size_t in,
-				     size_t out)
-{
-	struct http_stat *s;
-	size_t i;
-
-	pthread_mutex_lock(&http_stats_lock);
-	http_bytes_in += in;
-	http_bytes_out += out;
-	for (i = 0; i < http_stats_count; i++) {
-		s = &http_stats[i];
-		if (s->status == status && strcmp(s->method, method) == 0) {
-			s->count++;
-			goto out;
-		}
-	}
-	s = realloc(http_stats, (http_stats_count + 1) * sizeof(*s));
-	if (!s)
-		goto out;
-	http_stats = s;
-	s = &http_stats[http_stats_count++];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->method, sizeof(s->method), "%s", method);
-	s->status = status;
-	s->count = 1;
-out:
-	pthread_mutex_unlock(&http_stats_lock);
-}
-
-void http_stats_render(struct buf *out)
-{
-	size_t i;
-
-	pthread_mutex_lock(&http_stats_lock);
-	for (i = 0; i < http_stats_count; i++)
-		buf_printf(out, "requests %s %ld %lu\n", http_stats[i].method,
-			   http_stats[i].status, http_stats[i].count);
-	buf_printf(out, "bytes_received %llu\n", http_bytes_in);
-	buf_printf(out, "bytes_sent %llu\n", http_bytes_out);
-	pthread_mutex_unlock(&http_stats_lock);
 }
 
 static long http_now_ms(void)
@@ -570,7 +513,7 @@ static CURLcode http_attempt(CURL *c, const struct http_request *req,
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
 	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down);
-	http_stats_count_request(req->method, cc == CURLE_OK ? r->status : 0,
+	http_stats_count(req->method, cc == CURLE_OK ? r->status : 0,
 				 (size_t)down, (size_t)up);
 	if (cc == CURLE_OK)
 		log_debug("%s %s -> %ld (%ld ms)", req->method, req->url,
