@@ -424,7 +424,9 @@ def test_post_reset_on_accept_is_never_sent_twice(emu, make_mount):
         text = read_text(publish)
         if err == 0:
             assert n == 8
-            assert proxy.connections - before == 2
+            # The retry's connection (the poller may open one more for
+            # the new operation).
+            assert proxy.connections - before >= 2
             assert hits(emu, path, "POST") == [202]
             assert "Couldn't connect to server" in m.log()
             assert "status: 202\n" in text and "operation: " in text
