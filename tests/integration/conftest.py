@@ -9,7 +9,6 @@ timeout, so the suite never hangs.
 import json
 import os
 import re
-import signal
 import subprocess
 import tempfile
 import time

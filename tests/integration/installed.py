@@ -11,7 +11,7 @@ import shutil
 import signal
 import subprocess
 
-from conftest import BUILD, REPO
+from conftest import BUILD
 
 
 def meson_info(what):

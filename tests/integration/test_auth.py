@@ -16,9 +16,8 @@ import urllib.parse
 
 import pytest
 
-from conftest import PARTNERFS
 from ophelpers import fs_requests, read_text
-from util import run, wait_for
+from util import run
 
 TENANT = "sandbox-tenant"
 CLIENT = "00000000-0000-0000-0000-000000000001"

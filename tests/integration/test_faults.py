@@ -21,7 +21,7 @@ import pytest
 
 from faultproxy import FaultProxy
 from ophelpers import fs_requests, read_text
-from util import run, wait_for
+from util import read_bytes, run, wait_for
 
 OFFERS = "/api/publishers/contoso/offers"
 VM = OFFERS + "/contoso-vm"
@@ -35,19 +35,6 @@ def hits(emu, path, method="GET"):
     emulator dropped the connection)."""
     return [r.get("status") for r in fs_requests(emu, method=method,
                                                  path=path)]
-
-
-def errno_of(fn, *args):
-    try:
-        fn(*args)
-    except OSError as e:
-        return e.errno
-    pytest.fail(f"{getattr(fn, '__name__', fn)}{args} succeeded")
-
-
-def read_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def last_error(m):

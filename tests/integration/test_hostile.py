@@ -18,17 +18,9 @@ import pytest
 
 from faultproxy import FaultProxy
 from ophelpers import fs_requests, read_text
-from util import run
+from util import errno_of, run
 
 OFFERS = "/api/publishers/contoso/offers"
-
-
-def errno_of(fn, *args):
-    try:
-        fn(*args)
-    except OSError as e:
-        return e.errno
-    pytest.fail(f"{fn.__name__}{args} succeeded")
 
 
 # ------------------------------------------------------------- names

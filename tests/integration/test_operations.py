@@ -20,7 +20,7 @@ import pytest
 
 from conftest import SEED
 from ophelpers import (API_VERSION, api_get, background, fs_requests,
-                       newest_op, q, read_line, read_text, sh, submissions,
+                       newest_op, q, read_line, read_text, submissions,
                        wait_ready, wait_text, write_errno)
 from util import run, wait_for
 

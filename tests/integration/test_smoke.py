@@ -1,5 +1,4 @@
 """Smoke: the mount comes up and shows the seeded tree."""
-import os
 
 from util import read, run
 

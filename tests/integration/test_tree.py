@@ -13,14 +13,11 @@ import filecmp
 import json
 import os
 import re
-import socket
-import stat
-import subprocess
 import time
 
 import pytest
 
-from util import read, run, wait_for
+from util import errno_of, read, read_bytes, run, wait_for
 
 API_QUERY = "api-version=2017-10-31"
 OFFERS = "/api/publishers/contoso/offers"
@@ -49,20 +46,6 @@ def gets_by_path(emu):
     """Counter of GET paths the emulator received (API paths only)."""
     return collections.Counter(r["path"] for r in emu.requests()
                                if r["method"] == "GET")
-
-
-def errno_of(fn, *args):
-    """The errno fn(*args) fails with; fails the test if it succeeds."""
-    try:
-        fn(*args)
-    except OSError as e:
-        return e.errno
-    pytest.fail(f"{fn.__name__}{args} succeeded")
-
-
-def read_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def walk_files(root):

@@ -23,3 +23,17 @@ def wait_for(pred, timeout=5.0, interval=0.02):
 def read(path):
     with open(path) as f:
         return f.read()
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def errno_of(fn, *args):
+    """The errno fn(*args) fails with; fails the test if it succeeds."""
+    try:
+        fn(*args)
+    except OSError as e:
+        return e.errno
+    raise AssertionError(f"{getattr(fn, '__name__', fn)}{args} succeeded")
