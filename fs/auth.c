@@ -144,18 +144,6 @@ static char *auth_trim(char *s)
 	return s;
 }
 
-static bool auth_token_usable(const char *t)
-{
-	const unsigned char *p = (const unsigned char *)t;
-
-	if (!*p)
-		return false;
-	for (; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return false;
-	return true;
-}
-
 /* The file may hold the bare token, "Bearer <token>", or the JSON that
  * `az account get-access-token` prints. */
 static char *auth_token_from_text(char *text)
@@ -170,13 +158,13 @@ static char *auth_token_from_text(char *text)
 		    json_object_is_type(v, json_type_string))
 			r = strdup(json_object_get_string(v));
 		json_object_put(doc);
-		if (r && !auth_token_usable(r))
+		if (r && !ident_is_word(r))
 			auth_free_secret(&r);
 		return r;
 	}
 	if (strncasecmp(t, "Bearer ", 7) == 0)
 		t = auth_trim(t + 7);
-	return auth_token_usable(t) ? strdup(t) : NULL;
+	return ident_is_word(t) ? strdup(t) : NULL;
 }
 
 static int auth_load_token_file(char *why, size_t why_size)
@@ -450,7 +438,7 @@ static int auth_take_aad_token(char *tok, long long life)
 {
 	long now = auth_now_ms(), margin_ms;
 
-	if (!auth_token_usable(tok)) {
+	if (!ident_is_word(tok)) {
 		auth_free_secret(&tok);
 		return -EACCES;
 	}

@@ -69,3 +69,15 @@ int ident_append_encoded(struct buf *out, const char *name)
 	/* An empty name still leaves out a valid (empty) string. */
 	return buf_append(out, "", 0);
 }
+
+bool ident_is_word(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}

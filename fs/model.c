@@ -162,20 +162,6 @@ int model_status_is_terminal(const char *normalised)
 	       strcmp(w, "canceled") == 0;
 }
 
-/* A status file holds one word and a newline; a server-chosen word with
- * blanks or control bytes would break that. */
-static bool model_word_is_printable(const char *w)
-{
-	const unsigned char *p = (const unsigned char *)w;
-
-	if (!*p)
-		return false;
-	for (; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return false;
-	return true;
-}
-
 static bool model_step_is_signoff(json_object *step)
 {
 	const char *id = model_get_string(step, "id");
@@ -226,7 +212,9 @@ static int model_status_word(const char *json, size_t len, bool normalise,
 	word = model_get_string(top, "status");
 	if (normalise)
 		word = model_normalize_status(word);
-	if (!word || !model_word_is_printable(word))
+	/* A status file holds one word and a newline; a server-chosen word
+	 * with blanks or control bytes would break that. */
+	if (!word || !ident_is_word(word))
 		goto out;
 	if (strcasecmp(word, "running") == 0 && model_signoff_waiting(top))
 		word = "waitingForPublisherReview";
@@ -353,9 +341,9 @@ static int model_fill_submission(json_object *item, const char *id,
 	if (!state)
 		state = model_get_string(item, "status");
 	state = model_normalize_status(state);
-	if (!state || !model_word_is_printable(state))
+	if (!state || !ident_is_word(state))
 		state = "unknown";
-	if (!type || !model_word_is_printable(type))
+	if (!type || !ident_is_word(type))
 		type = "";
 	s->id = strdup(id);
 	s->state = strdup(state);

@@ -14,6 +14,11 @@
  * legacy operation ids contain it.) */
 bool ident_is_valid(const char *name);
 
+/* True when s is one printable word: not empty, no blanks, control bytes
+ * or DEL. What a bearer token or a status word must be to go into a header
+ * or a one-line file. */
+bool ident_is_word(const char *s);
+
 /* Appends name percent-encoded as one URL path segment (RFC 3986:
  * unreserved bytes kept, everything else %XX). 0 or -ENOMEM. */
 int ident_append_encoded(struct buf *out, const char *name);
