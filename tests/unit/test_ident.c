@@ -21,6 +21,17 @@ static void test_ident_valid_names(void)
 	CHECK(ident_is_valid("\xff"));
 }
 
+static void test_ident_words(void)
+{
+	CHECK(ident_is_word("running"));
+	CHECK(ident_is_word("eyJ0eXAi.b-c_d"));
+	CHECK(!ident_is_word(""));
+	CHECK(!ident_is_word("rnot st"));
+	CHECK(!ident_is_word("running\n"));
+	CHECK(!ident_is_word("a\tb"));
+	CHECK(!ident_is_word("del\x7f"));
+}
+
 static void test_ident_invalid_names(void)
 {
 	CHECK(!ident_is_valid(NULL));
@@ -108,6 +119,7 @@ int main(void)
 {
 	RUN(test_ident_valid_names);
 	RUN(test_ident_invalid_names);
+	RUN(test_ident_words);
 	RUN(test_ident_length_limit);
 	RUN(test_ident_encoding);
 	RUN(test_buf_basics);
