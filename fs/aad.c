@@ -126,8 +126,8 @@ int aad_request_token(const struct aad_client *c, char **token,
 		      long long *lifetime_s, char *why, size_t why_size)
 {
 	struct http_request req = {
-	    .method = "POST",
-	    .content_type = "application/x-www-form-urlencoded",
+		.method = "POST",
+		.content_type = "application/x-www-form-urlencoded",
 	};
 	struct http_response resp;
 	struct buf url = BUF_INIT, form = BUF_INIT;

@@ -188,11 +188,11 @@ struct api_call {
 static int api_perform(const struct api_call *c, struct api_result *res)
 {
 	struct http_request req = {
-	    .method = c->method,
-	    .url = c->url,
-	    .body = c->body,
-	    .body_len = c->body_len,
-	    .if_match = c->if_match,
+		.method = c->method,
+		.url = c->url,
+		.body = c->body,
+		.body_len = c->body_len,
+		.if_match = c->if_match,
 	};
 	struct http_response resp;
 	const char *path;
@@ -380,7 +380,7 @@ static char *api_action_body(const char *emails)
 	json_object_object_add(meta, "notification-emails", list);
 	json_object_object_add(root, "metadata", meta);
 	s = json_object_to_json_string_ext(
-	    root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s)
 		r = strdup(s);
 	json_object_put(root);
@@ -426,10 +426,10 @@ int api_put_offer(const char *pub, const char *offer, const char *json,
 	/* Without an ETag from the GET, last-one-wins is what every client
 	 * converged on (cpp-api.md 4.2). */
 	struct api_call c = {
-	    .method = "PUT",
-	    .body = json,
-	    .body_len = len,
-	    .if_match = if_match ? if_match : "*",
+		.method = "PUT",
+		.body = json,
+		.body_len = len,
+		.if_match = if_match ? if_match : "*",
 	};
 	struct buf url = BUF_INIT;
 	int rc;

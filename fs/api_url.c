@@ -29,8 +29,8 @@ static bool api_has_http_scheme(const char *url)
 int api_init(const struct api_config *cfg)
 {
 	const char *ep = cfg ? cfg->endpoint : NULL;
-	const char *ver =
-	    cfg && cfg->api_version ? cfg->api_version : API_DEFAULT_VERSION;
+	const char *ver = cfg && cfg->api_version ? cfg->api_version
+						  : API_DEFAULT_VERSION;
 	size_t len;
 
 	if (!ep || !api_has_http_scheme(ep) || !ident_is_valid(ver))
@@ -56,7 +56,10 @@ void api_cleanup(void)
 	api_version = NULL;
 }
 
-const char *api_endpoint(void) { return api_base; }
+const char *api_endpoint(void)
+{
+	return api_base;
+}
 
 static int api_append_version(struct buf *out, const char *sep)
 {

@@ -82,7 +82,7 @@ static void auth_free_secret(char **s)
 }
 
 static void auth_why(char *why, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static void auth_why(char *why, size_t size, const char *fmt, ...)
 {
@@ -357,7 +357,7 @@ static int auth_setup(const struct auth_config *cfg, char *why, size_t why_size)
 	static const char *const cred_names[3] = {"tenant_id", "client_id",
 						  "client_secret"};
 	static const char *const env_names[3] = {
-	    "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"};
+		"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"};
 	char *where;
 	int rc;
 
@@ -448,8 +448,8 @@ static int auth_take_aad_token(char *tok, long long life)
 		life = 24 * 3600;
 	/* 10% of the lifetime, in ms so that short test lifetimes work. */
 	margin_ms = life * 100 < AUTH_REFRESH_MARGIN_S * 1000L
-			? (long)life * 100
-			: AUTH_REFRESH_MARGIN_S * 1000L;
+			    ? (long)life * 100
+			    : AUTH_REFRESH_MARGIN_S * 1000L;
 	auth_free_secret(&auth.token);
 	auth.token = tok;
 	auth.expires_at_ms = now + (long)life * 1000;

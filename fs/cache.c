@@ -19,11 +19,11 @@ struct doc_box {
 struct entry {
 	struct entry *next;
 	char *key;
-	struct doc *doc;   /* NULL while only an error is remembered */
-	int err;           /* remembered -ENOENT / -EACCES, else 0 */
+	struct doc *doc; /* NULL while only an error is remembered */
+	int err;	 /* remembered -ENOENT / -EACCES, else 0 */
 	struct timespec fetched;
 	unsigned long gen; /* bumped by every invalidation of this key */
-	int fetching;      /* a thread is fetching; others wait on cond */
+	int fetching;	   /* a thread is fetching; others wait on cond */
 };
 
 #define CACHE_BUCKETS 4096
@@ -36,8 +36,7 @@ static struct {
 	size_t max_entries;
 	size_t entries;
 	unsigned long hits, misses;
-} cache = {.lock = PTHREAD_MUTEX_INITIALIZER,
-	   .cond = PTHREAD_COND_INITIALIZER};
+} cache = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 struct doc *doc_new(const char *data, size_t len, const char *etag,
 		    const char *url)
@@ -247,8 +246,7 @@ void cache_invalidate(const char *key, int prefix)
 			entry_forget(e);
 	} else {
 		for (size_t b = 0; b < CACHE_BUCKETS; b++)
-			for (struct entry *e = cache.buckets[b]; e;
-			     e = e->next)
+			for (struct entry *e = cache.buckets[b]; e; e = e->next)
 				if (strncmp(e->key, key, klen) == 0)
 					entry_forget(e);
 	}

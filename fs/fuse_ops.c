@@ -11,9 +11,9 @@
 
 #include "partnerfs/buf.h"
 #include "partnerfs/fuse_ops.h"
-#include <fuse_lowlevel.h> /* fuse_session_exited */
 #include "partnerfs/notify.h"
 #include "partnerfs/tree.h"
+#include <fuse_lowlevel.h> /* fuse_session_exited */
 
 #define XATTR_URL "user.partnerfs.url"
 #define XATTR_ETAG "user.partnerfs.etag"
@@ -81,7 +81,10 @@ static int node_of(const char *path, struct fuse_file_info *fi,
 	return 0;
 }
 
-static int is_dir(const struct node *n) { return S_ISDIR(n->type->mode); }
+static int is_dir(const struct node *n)
+{
+	return S_ISDIR(n->type->mode);
+}
 
 static void stat_fill_mode(const struct node *n, struct stat *st)
 {
@@ -278,10 +281,9 @@ static int handle_store(struct handle *h)
 	if (!h->input_pending)
 		return 0;
 	h->input_pending = 0;
-	int err = h->node.type->store(&h->node,
-				      h->have_content ? &h->content : NULL,
-				      h->input.data ? h->input.data : "",
-				      h->input.len);
+	int err = h->node.type->store(
+		&h->node, h->have_content ? &h->content : NULL,
+		h->input.data ? h->input.data : "", h->input.len);
 	if (h->node.type->flags & NODE_LINES) {
 		buf_reset(&h->input); /* each list is sent once */
 	} else if (!err && h->have_content) {
@@ -297,8 +299,8 @@ static int handle_store(struct handle *h)
 	return err;
 }
 
-static int pfs_write(const char *path, const char *data, size_t size,
-		     off_t off, struct fuse_file_info *fi)
+static int pfs_write(const char *path, const char *data, size_t size, off_t off,
+		     struct fuse_file_info *fi)
 {
 	(void)path;
 	struct handle *h = handle_of(fi);
@@ -315,7 +317,8 @@ static int pfs_write(const char *path, const char *data, size_t size,
 		if (end > h->input.len) {
 			size_t grow = end - h->input.len;
 			char *zeros = calloc(1, grow);
-			int nomem = !zeros || buf_append(&h->input, zeros, grow);
+			int nomem =
+				!zeros || buf_append(&h->input, zeros, grow);
 			free(zeros);
 			if (nomem)
 				return -ENOMEM;

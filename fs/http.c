@@ -128,10 +128,10 @@ int http_init(const struct http_config *cfg)
 	http.timeout_ms = cfg && cfg->timeout_ms > 0 ? cfg->timeout_ms
 						     : HTTP_DEFAULT_TIMEOUT_MS;
 	http.retries =
-	    cfg && cfg->retries >= 0 ? cfg->retries : HTTP_DEFAULT_RETRIES;
+		cfg && cfg->retries >= 0 ? cfg->retries : HTTP_DEFAULT_RETRIES;
 	http.insecure = cfg && cfg->insecure;
 	http.max_body =
-	    cfg && cfg->max_body ? cfg->max_body : HTTP_DEFAULT_MAX_BODY;
+		cfg && cfg->max_body ? cfg->max_body : HTTP_DEFAULT_MAX_BODY;
 	http.cafile = NULL;
 	if (cfg && cfg->cafile) {
 		http.cafile = strdup(cfg->cafile);
@@ -415,8 +415,8 @@ static void http_set_options(CURL *c, const struct http_request *req,
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, budget_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
 			 budget_ms < HTTP_CONNECT_TIMEOUT_MS
-			     ? budget_ms
-			     : HTTP_CONNECT_TIMEOUT_MS);
+				 ? budget_ms
+				 : HTTP_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* A redirect to another host must never receive the bearer token;
 	 * the API does not redirect, so a 3xx is returned as is. */
@@ -514,7 +514,7 @@ static CURLcode http_attempt(CURL *c, const struct http_request *req,
 	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
 	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down);
 	http_stats_count(req->method, cc == CURLE_OK ? r->status : 0,
-				 (size_t)down, (size_t)up);
+			 (size_t)down, (size_t)up);
 	if (cc == CURLE_OK)
 		log_debug("%s %s -> %ld (%ld ms)", req->method, req->url,
 			  r->status, ms);
@@ -577,8 +577,8 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 			 wait);
 		http_sleep_ms(wait);
 		backoff = backoff * 2 > HTTP_BACKOFF_CAP_MS
-			      ? HTTP_BACKOFF_CAP_MS
-			      : backoff * 2;
+				  ? HTTP_BACKOFF_CAP_MS
+				  : backoff * 2;
 	}
 	http_free_headers(headers);
 	resp->elapsed_ms = http_now_ms() - start;

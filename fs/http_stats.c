@@ -31,7 +31,7 @@ void http_stats_count(const char *method, long status, size_t in, size_t out)
 			goto out;
 		}
 	struct http_stat *grown =
-	    realloc(stats, (stats_len + 1) * sizeof(*grown));
+		realloc(stats, (stats_len + 1) * sizeof(*grown));
 	if (!grown)
 		goto out;
 	stats = grown;

@@ -6,8 +6,7 @@
 #include <stddef.h>
 
 /* One finished request (status 0: no response), and its bytes. */
-void http_stats_count(const char *method, long status, size_t in,
-		      size_t out);
+void http_stats_count(const char *method, long status, size_t in, size_t out);
 void http_stats_reset(void);
 
 #endif

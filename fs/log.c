@@ -27,10 +27,10 @@ static bool log_syslog;
 static char log_last[LOG_LINE_MAX + 256]; /* stamp + msg + where */
 
 static const char *const log_names[] = {
-    [LOG_LVL_ERROR] = "error",
-    [LOG_LVL_WARN] = "warn",
-    [LOG_LVL_INFO] = "info",
-    [LOG_LVL_DEBUG] = "debug",
+	[LOG_LVL_ERROR] = "error",
+	[LOG_LVL_WARN] = "warn",
+	[LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug",
 };
 
 int log_parse_level(const char *word, enum log_level *out)

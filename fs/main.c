@@ -1,9 +1,9 @@
 /* main.c: partnerfs — the Cloud Partner Portal publishing API as a
  * directory.
  *
- *   partnerfs -o endpoint=https://cloudpartner.azure.com,token_file=~/.tok /mnt/cpp
- *   ls /mnt/cpp/publishers/contoso/offers/
- *   echo ops@contoso.com > /mnt/cpp/publishers/contoso/offers/vm/cancel
+ *   partnerfs -o endpoint=https://cloudpartner.azure.com,token_file=~/.tok
+ * /mnt/cpp ls /mnt/cpp/publishers/contoso/offers/ echo ops@contoso.com >
+ * /mnt/cpp/publishers/contoso/offers/vm/cancel
  *
  * A recipe: parse options, check endpoint and credentials in the user's
  * terminal, mount, daemonize, start the poller, serve, then tear down in
@@ -11,8 +11,8 @@
 #include "partnerfs/fuse_ops.h"
 
 #include <curl/curl.h>
-#include <fuse_lowlevel.h>
 #include <errno.h>
+#include <fuse_lowlevel.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -50,8 +50,14 @@ static struct {
 
 enum { KEY_HELP, KEY_VERSION, KEY_DISCARD };
 
-#define PFS_OPT(t, p) {t, offsetof(struct pfs_config, p), 1}
-#define RAW_OPT(t, p) {t, offsetof(typeof(raw), p), 1}
+#define PFS_OPT(t, p)                                                          \
+	{                                                                      \
+		t, offsetof(struct pfs_config, p), 1                           \
+	}
+#define RAW_OPT(t, p)                                                          \
+	{                                                                      \
+		t, offsetof(typeof(raw), p), 1                                 \
+	}
 
 static const struct fuse_opt pfs_opts[] = {
 	PFS_OPT("endpoint=%s", endpoint),
@@ -143,8 +149,10 @@ static int opt_proc(void *data, const char *arg, int key,
 		return 0;
 	case FUSE_OPT_KEY_NONOPT:
 		if (raw.nwords == 2) {
-			fprintf(stderr, "partnerfs: too many arguments: %s\n"
-					"see 'partnerfs -h' for usage\n", arg);
+			fprintf(stderr,
+				"partnerfs: too many arguments: %s\n"
+				"see 'partnerfs -h' for usage\n",
+				arg);
 			return -1;
 		}
 		raw.words[raw.nwords++] = strdup(arg);
@@ -163,16 +171,53 @@ static int opt_proc(void *data, const char *arg, int key,
 static int is_known_flag(const char *w, size_t n)
 {
 	static const char *const flags[] = {
-		"allow_other", "allow_root", "auto_unmount",
-		"default_permissions", "blkdev", "ro", "rw", "suid", "nosuid",
-		"dev", "nodev", "exec", "noexec", "async", "sync", "dirsync",
-		"atime", "noatime", "nodiratime", "relatime", "norelatime",
-		"strictatime", "nostrictatime", "lazytime", "nolazytime",
-		"debug", "hard_remove", "use_ino", "readdir_ino", "direct_io",
-		"kernel_cache", "auto_cache", "noauto_cache", "intr",
-		"no_remote_lock", "no_remote_posix_lock", "no_remote_flock",
-		"clone_fd", "insecure", "auto", "noauto", "user", "nouser",
-		"users", "_netdev", "nofail", "defaults",
+		"allow_other",
+		"allow_root",
+		"auto_unmount",
+		"default_permissions",
+		"blkdev",
+		"ro",
+		"rw",
+		"suid",
+		"nosuid",
+		"dev",
+		"nodev",
+		"exec",
+		"noexec",
+		"async",
+		"sync",
+		"dirsync",
+		"atime",
+		"noatime",
+		"nodiratime",
+		"relatime",
+		"norelatime",
+		"strictatime",
+		"nostrictatime",
+		"lazytime",
+		"nolazytime",
+		"debug",
+		"hard_remove",
+		"use_ino",
+		"readdir_ino",
+		"direct_io",
+		"kernel_cache",
+		"auto_cache",
+		"noauto_cache",
+		"intr",
+		"no_remote_lock",
+		"no_remote_posix_lock",
+		"no_remote_flock",
+		"clone_fd",
+		"insecure",
+		"auto",
+		"noauto",
+		"user",
+		"nouser",
+		"users",
+		"_netdev",
+		"nofail",
+		"defaults",
 	};
 	if (n >= 2 && strncmp(w, "x-", 2) == 0)
 		return 1;
@@ -256,8 +301,7 @@ static int fail(const char *fmt, const char *what)
 	return 1;
 }
 
-static int parse_seconds(const char *text, double dflt, double min,
-			 double *out)
+static int parse_seconds(const char *text, double dflt, double min, double *out)
 {
 	if (!text) {
 		*out = dflt;
@@ -425,10 +469,10 @@ static void log_from_libfuse(enum fuse_log_level level, const char *fmt,
 	char msg[512];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
-	enum log_level lvl = level <= FUSE_LOG_ERR	   ? LOG_LVL_ERROR
+	enum log_level lvl = level <= FUSE_LOG_ERR	 ? LOG_LVL_ERROR
 			     : level <= FUSE_LOG_WARNING ? LOG_LVL_WARN
-			     : level <= FUSE_LOG_INFO	   ? LOG_LVL_INFO
-							   : LOG_LVL_DEBUG;
+			     : level <= FUSE_LOG_INFO	 ? LOG_LVL_INFO
+							 : LOG_LVL_DEBUG;
 	log_msg(lvl, "libfuse", 0, "%s", msg);
 }
 
@@ -449,9 +493,8 @@ static int serve(struct fuse *fuse, struct fuse_cmdline_opts *opts)
 	if (!lc)
 		return -ENOMEM;
 	/* A blocked `wait` holds a worker; many must not starve the rest. */
-	fuse_loop_cfg_set_max_threads(lc, opts->max_threads > 64
-						  ? opts->max_threads
-						  : 64);
+	fuse_loop_cfg_set_max_threads(
+		lc, opts->max_threads > 64 ? opts->max_threads : 64);
 	if (opts->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
 		fuse_loop_cfg_set_idle_threads(lc, opts->max_idle_threads);
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)opts->clone_fd);

@@ -100,9 +100,9 @@ int model_parse_id_list(const char *json, size_t len, struct id_list *out)
 	for (i = 0; i < n; i++) {
 		id = model_get_string(json_object_array_get_idx(doc, i), "id");
 		if (!id || !ident_is_valid(id)) {
-			log_info(
-			    "listing: skipping entry %zu without a usable id",
-			    i);
+			log_info("listing: skipping entry %zu without a usable "
+				 "id",
+				 i);
 			continue;
 		}
 		out->ids[out->count] = strdup(id);
@@ -125,17 +125,17 @@ struct model_status_alias {
 /* cpp-api.md 8.3: the pages, the examples and the live service each used
  * different words for the same states. */
 static const struct model_status_alias model_status_aliases[] = {
-    {"notStarted", "notStarted"},
-    {"not started", "notStarted"},
-    {"running", "running"},
-    {"inProgress", "running"},
-    {"completed", "completed"},
-    {"complete", "completed"},
-    {"succeeded", "completed"},
-    {"failed", "failed"},
-    {"canceled", "canceled"},
-    {"cancelled", "canceled"},
-    {"waitingForPublisherReview", "waitingForPublisherReview"},
+	{"notStarted", "notStarted"},
+	{"not started", "notStarted"},
+	{"running", "running"},
+	{"inProgress", "running"},
+	{"completed", "completed"},
+	{"complete", "completed"},
+	{"succeeded", "completed"},
+	{"failed", "failed"},
+	{"canceled", "canceled"},
+	{"cancelled", "canceled"},
+	{"waitingForPublisherReview", "waitingForPublisherReview"},
 };
 
 const char *model_normalize_status(const char *word)
@@ -306,8 +306,8 @@ int model_pretty_json(const char *json, size_t len, struct buf *out)
 	if (!doc)
 		return -EINVAL;
 	s = json_object_to_json_string_ext(
-	    doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-		     JSON_C_TO_STRING_NOSLASHESCAPE);
+		doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			     JSON_C_TO_STRING_NOSLASHESCAPE);
 	rc = s ? buf_puts(out, s) : -ENOMEM;
 	if (!rc)
 		rc = buf_puts(out, "\n");

@@ -7,8 +7,7 @@
 #include "partnerfs/nodes.h"
 
 /* Helpers (nodes.c). */
-int content_set(struct content *c, const char *data, size_t len,
-		time_t mtime);
+int content_set(struct content *c, const char *data, size_t len, time_t mtime);
 /* The doc's JSON pretty-printed with a trailing newline (raw when it is
  * not JSON), with the doc's mtime, etag and url. */
 int content_from_doc(struct content *c, const struct doc *d);

@@ -36,9 +36,10 @@ static void meta_config(struct buf *b)
 		   c->api_version);
 	buf_puts(b, "auth=");
 	auth_describe(b);
-	buf_printf(b, "\npublishers=%s\npoll_interval=%g\ncache_ttl=%g\n"
-		      "timeout=%g\nretries=%d\ncafile=%s\ninsecure=%d\n"
-		      "log_level=%s\nmountpoint=%s\n",
+	buf_printf(b,
+		   "\npublishers=%s\npoll_interval=%g\ncache_ttl=%g\n"
+		   "timeout=%g\nretries=%d\ncafile=%s\ninsecure=%d\n"
+		   "log_level=%s\nmountpoint=%s\n",
 		   c->publishers ? c->publishers : "(from the API)",
 		   c->poll_interval, c->cache_ttl, c->timeout, c->retries,
 		   c->cafile ? c->cafile : "(system)", c->insecure,
@@ -51,9 +52,10 @@ static void meta_stats(struct buf *b)
 	http_stats_render(b);
 	cache_stats(&hits, &misses, &entries);
 	tracker_stats(&tracked, &active, &polls);
-	buf_printf(b, "cache_hits %lu\ncache_misses %lu\ncache_entries %lu\n"
-		      "operations_tracked %lu\noperations_active %lu\n"
-		      "operation_polls %lu\n",
+	buf_printf(b,
+		   "cache_hits %lu\ncache_misses %lu\ncache_entries %lu\n"
+		   "operations_tracked %lu\noperations_active %lu\n"
+		   "operation_polls %lu\n",
 		   hits, misses, entries, tracked, active, polls);
 }
 

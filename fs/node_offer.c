@@ -282,8 +282,8 @@ int offer_json_store(const struct node *n, const struct content *read,
 		     const char *data, size_t len)
 {
 	json_tokener *tok = json_tokener_new();
-	json_object *obj = tok ? json_tokener_parse_ex(tok, data, (int)len)
-			       : NULL;
+	json_object *obj =
+		tok ? json_tokener_parse_ex(tok, data, (int)len) : NULL;
 	int complete = obj &&
 		       json_tokener_get_error(tok) == json_tokener_success &&
 		       json_object_is_type(obj, json_type_object);

@@ -115,8 +115,8 @@ int operation_status_show(const struct node *n, struct content *out)
 static char *operation_doc_normalise(const char *data, size_t len)
 {
 	json_tokener *tok = json_tokener_new();
-	json_object *doc = tok ? json_tokener_parse_ex(tok, data, (int)len)
-			       : NULL;
+	json_object *doc =
+		tok ? json_tokener_parse_ex(tok, data, (int)len) : NULL;
 	json_object *top = doc, *st;
 	char *r = NULL;
 	if (tok)
@@ -134,8 +134,8 @@ static char *operation_doc_normalise(const char *data, size_t len)
 			json_object_object_add(top, "status",
 					       json_object_new_string(normal));
 			const char *s = json_object_to_json_string_ext(
-			    doc, JSON_C_TO_STRING_PLAIN |
-				     JSON_C_TO_STRING_NOSLASHESCAPE);
+				doc, JSON_C_TO_STRING_PLAIN |
+					     JSON_C_TO_STRING_NOSLASHESCAPE);
 			r = s ? strdup(s) : NULL;
 		}
 	}
@@ -153,11 +153,10 @@ int operation_json_show(const struct node *n, struct content *out)
 	err = tracker_get(n->pub, n->offer, n->name, &v);
 	if (err)
 		return err;
-	char *normal = v.doc ? operation_doc_normalise(v.doc, v.doc_len)
-			     : NULL;
-	struct doc *d = normal ? doc_new(normal, strlen(normal), NULL, v.url)
-			       : doc_new(v.doc ? v.doc : "", v.doc_len, NULL,
-					 v.url);
+	char *normal = v.doc ? operation_doc_normalise(v.doc, v.doc_len) : NULL;
+	struct doc *d =
+		normal ? doc_new(normal, strlen(normal), NULL, v.url)
+		       : doc_new(v.doc ? v.doc : "", v.doc_len, NULL, v.url);
 	free(normal);
 	if (d) {
 		d->mtime = v.mtime;

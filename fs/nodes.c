@@ -36,7 +36,9 @@ const struct node_type node_types[] = {
 	 .flags = NODE_WRITABLE,
 	 .show = offer_json_show,
 	 .store = offer_json_store},
-	{.pattern = OFFER "/status", .mode = RO_FILE, .show = offer_status_show},
+	{.pattern = OFFER "/status",
+	 .mode = RO_FILE,
+	 .show = offer_status_show},
 	{.pattern = OFFER "/status.json",
 	 .mode = RO_FILE,
 	 .show = offer_status_json_show},
@@ -134,8 +136,7 @@ void content_free(struct content *c)
 	memset(c, 0, sizeof(*c));
 }
 
-int content_set(struct content *c, const char *data, size_t len,
-		time_t mtime)
+int content_set(struct content *c, const char *data, size_t len, time_t mtime)
 {
 	c->data = malloc(len + 1);
 	if (!c->data)
@@ -177,8 +178,8 @@ int node_fill_child(const struct node *parent, const char *row_pattern,
 			child.type = &node_types[i];
 	if (!child.type || !ident_is_valid(name))
 		return 0; /* an id we cannot show is skipped, not an error */
-	if (strstr(row_pattern, "{pub}") && !strstr(parent->type->pattern,
-						     "{pub}"))
+	if (strstr(row_pattern, "{pub}") &&
+	    !strstr(parent->type->pattern, "{pub}"))
 		snprintf(child.pub, sizeof(child.pub), "%s", name);
 	else if (strstr(row_pattern, "{offer}") &&
 		 !strstr(parent->type->pattern, "{offer}"))

@@ -152,9 +152,12 @@ static int remote_fetch(void *arg, struct doc **out)
 }
 
 static const char *const kind_names[] = {
-	[REMOTE_PUBLISHERS] = "publishers", [REMOTE_OFFERS] = "offers",
-	[REMOTE_OFFER] = "offer",	    [REMOTE_STATUS] = "status",
-	[REMOTE_SLOT] = "slot",		    [REMOTE_VERSION] = "version",
+	[REMOTE_PUBLISHERS] = "publishers",
+	[REMOTE_OFFERS] = "offers",
+	[REMOTE_OFFER] = "offer",
+	[REMOTE_STATUS] = "status",
+	[REMOTE_SLOT] = "slot",
+	[REMOTE_VERSION] = "version",
 	[REMOTE_SUBMISSIONS] = "submissions",
 };
 
@@ -254,8 +257,7 @@ int remote_listing_has(struct doc *listing, const char *id)
 	int err = listing_index(listing, &ix);
 	if (err)
 		return err;
-	return bsearch(&id, ix->sorted, ix->list.count, sizeof(char *),
-		       cmp_str)
+	return bsearch(&id, ix->sorted, ix->list.count, sizeof(char *), cmp_str)
 		       ? 0
 		       : -ENOENT;
 }

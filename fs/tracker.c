@@ -44,7 +44,7 @@ struct offer_ops {
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* state changes: wakes waiters */
-	pthread_cond_t work;    /* new work or stop: wakes pollers */
+	pthread_cond_t work;	/* new work or stop: wakes pollers */
 	struct op *ops;
 	struct offer_ops *offers;
 	double interval;
@@ -334,8 +334,8 @@ int tracker_wait_terminal(const char *pub, const char *offer, const char *id,
 }
 
 /* GETs the operation URL; on success fills state and the document. */
-static int tracker_fetch(const char *url, char *state, size_t size,
-			 char **doc, size_t *doc_len, long *retry_after)
+static int tracker_fetch(const char *url, char *state, size_t size, char **doc,
+			 size_t *doc_len, long *retry_after)
 {
 	struct api_result res = {0};
 	res.retry_after_s = -1;
@@ -436,8 +436,8 @@ static void tracker_poll_once(struct op *o)
 	char *doc = NULL;
 	size_t doc_len = 0;
 	long retry_after = -1;
-	int err = url ? tracker_fetch(url, state, sizeof(state), &doc,
-				      &doc_len, &retry_after)
+	int err = url ? tracker_fetch(url, state, sizeof(state), &doc, &doc_len,
+				      &retry_after)
 		      : -ENOMEM;
 
 	pthread_mutex_lock(&tr.lock);

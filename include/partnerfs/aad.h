@@ -9,8 +9,8 @@ struct aad_client {
 	const char *authority; /* https://login.microsoftonline.com */
 	const char *tenant;
 	const char *client_id;
-	const char *secret;    /* never logged, never in why */
-	const char *resource;  /* https://cloudpartner.azure.com */
+	const char *secret;   /* never logged, never in why */
+	const char *resource; /* https://cloudpartner.azure.com */
 };
 
 /* POSTs the form and reads the answer. 0, *token malloc'd and *lifetime_s

@@ -8,7 +8,7 @@
 #include "partnerfs/buf.h"
 
 struct api_config {
-	const char *endpoint;    /* e.g. https://cloudpartner.azure.com */
+	const char *endpoint;	 /* e.g. https://cloudpartner.azure.com */
 	const char *api_version; /* default 2017-10-31 */
 };
 
@@ -17,13 +17,13 @@ void api_cleanup(void);
 const char *api_endpoint(void);
 
 struct api_result {
-	long status;       /* HTTP status, 0 if none */
-	struct buf body;   /* response body as received */
-	char *etag;        /* ETag header, verbatim */
-	char *op_url;      /* absolute operation URL from Operation-Location,
-			    * else Location (202 answers) */
-	char *message;     /* API error message or transport reason, for the
-			    * user; NULL on success */
+	long status;	    /* HTTP status, 0 if none */
+	struct buf body;    /* response body as received */
+	char *etag;	    /* ETag header, verbatim */
+	char *op_url;	    /* absolute operation URL from Operation-Location,
+			     * else Location (202 answers) */
+	char *message;	    /* API error message or transport reason, for the
+			     * user; NULL on success */
 	long retry_after_s; /* Retry-After of the answer, -1 when absent */
 };
 

@@ -10,7 +10,10 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                               \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 /* All return 0 or -ENOMEM. */
 int buf_append(struct buf *b, const void *data, size_t len);

@@ -9,12 +9,12 @@
 
 /* An immutable snapshot of one API answer; shared, reference counted. */
 struct doc {
-	char *data;      /* response body, NUL-terminated */
+	char *data; /* response body, NUL-terminated */
 	size_t len;
-	char *etag;      /* NULL when the API gave none */
-	char *url;       /* the URL it came from */
-	time_t mtime;    /* wall clock time the content last changed */
-	int is_pretty;   /* data is already the pretty-printed JSON shown */
+	char *etag;    /* NULL when the API gave none */
+	char *url;     /* the URL it came from */
+	time_t mtime;  /* wall clock time the content last changed */
+	int is_pretty; /* data is already the pretty-printed JSON shown */
 	/* A parsed form of data its user may attach once (see remote.c),
 	 * freed with the doc. */
 	void *aux;

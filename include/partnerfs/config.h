@@ -11,13 +11,13 @@ struct pfs_config {
 	char *token_file;
 	char *credentials;
 	char *authority;
-	char *publishers;   /* "a,b" or NULL: ask GET /api/publishers */
+	char *publishers; /* "a,b" or NULL: ask GET /api/publishers */
 	char *cafile;
 	char *log_level;
-	char *mountpoint;   /* absolute */
+	char *mountpoint;     /* absolute */
 	double poll_interval; /* seconds */
 	double cache_ttl;     /* seconds */
-	double timeout;       /* seconds, per request */
+	double timeout;	      /* seconds, per request */
 	int retries;
 	int insecure;
 	int foreground;

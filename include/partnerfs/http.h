@@ -4,16 +4,16 @@
 #ifndef PARTNERFS_HTTP_H
 #define PARTNERFS_HTTP_H
 
+#include "partnerfs/buf.h"
 #include <stdbool.h>
 #include <stddef.h>
-#include "partnerfs/buf.h"
 
 struct http_config {
-	long timeout_ms;   /* whole request, default 30000 */
-	int retries;       /* extra attempts for idempotent requests, default 3 */
+	long timeout_ms; /* whole request, default 30000 */
+	int retries;	 /* extra attempts for idempotent requests, default 3 */
 	const char *cafile; /* NULL: system store */
-	bool insecure;     /* only when the user asks: skips TLS checks */
-	size_t max_body;   /* responses larger than this fail with EFBIG */
+	bool insecure;	    /* only when the user asks: skips TLS checks */
+	size_t max_body;    /* responses larger than this fail with EFBIG */
 };
 
 int http_init(const struct http_config *cfg);
@@ -22,17 +22,18 @@ void http_cleanup(void);
 struct http_request {
 	const char *method; /* "GET", "PUT", "POST" */
 	const char *url;
-	const char *bearer; /* token, sent as Authorization: Bearer; never logged */
-	const char *body;   /* NULL: no body */
+	const char *
+		bearer; /* token, sent as Authorization: Bearer; never logged */
+	const char *body; /* NULL: no body */
 	size_t body_len;
 	const char *content_type; /* for form posts; default application/json */
-	const char *if_match;     /* NULL: no If-Match header */
+	const char *if_match;	  /* NULL: no If-Match header */
 };
 
 struct http_response {
-	long status;        /* 0 when no response arrived */
+	long status; /* 0 when no response arrived */
 	struct buf body;
-	char *etag;         /* response headers, NULL when absent */
+	char *etag; /* response headers, NULL when absent */
 	char *location;
 	char *operation_location;
 	long retry_after_s; /* -1 when absent */

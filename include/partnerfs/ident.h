@@ -3,8 +3,8 @@
 #ifndef PARTNERFS_IDENT_H
 #define PARTNERFS_IDENT_H
 
-#include <stdbool.h>
 #include "partnerfs/buf.h"
+#include <stdbool.h>
 
 #define IDENT_MAX 255
 

@@ -3,8 +3,8 @@
 #ifndef PARTNERFS_MODEL_H
 #define PARTNERFS_MODEL_H
 
-#include <stddef.h>
 #include "partnerfs/buf.h"
+#include <stddef.h>
 
 /* A list of identifiers, as found in a listing. */
 struct id_list {
@@ -67,8 +67,8 @@ int model_parse_submissions(const char *json, size_t len,
 /* Splits control-file input (addresses separated by commas, spaces, tabs,
  * newlines) and validates each address. On success writes "a@x,b@y" to out
  * (empty when the input held none). -EINVAL names the bad address in why. */
-int model_parse_emails(const char *text, size_t len, struct buf *out,
-		       char *why, size_t why_size);
+int model_parse_emails(const char *text, size_t len, struct buf *out, char *why,
+		       size_t why_size);
 
 /* Operation id from an operation URL: the last path segment before the
  * query, percent-decoded. 0 or -EINVAL. */

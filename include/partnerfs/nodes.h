@@ -12,13 +12,13 @@
 #include "partnerfs/ident.h"
 
 enum node_flag {
-	NODE_HIDDEN = 1 << 0,    /* resolvable by name, never listed */
+	NODE_HIDDEN = 1 << 0,	 /* resolvable by name, never listed */
 	NODE_DIRECT_IO = 1 << 1, /* no page cache: content is not fixed */
-	NODE_BLOCKING = 1 << 2,  /* reads may wait (only `wait`) */
-	NODE_WRITABLE = 1 << 3,  /* writes go to store() */
-	NODE_LINES = 1 << 5,     /* store() as soon as a write() completes a
+	NODE_BLOCKING = 1 << 2,	 /* reads may wait (only `wait`) */
+	NODE_WRITABLE = 1 << 3,	 /* writes go to store() */
+	NODE_LINES = 1 << 5,	 /* store() as soon as a write() completes a
 				  * line, inside that write() */
-	NODE_LIVE = 1 << 4,      /* read() shows the current content, not a
+	NODE_LIVE = 1 << 4,	 /* read() shows the current content, not a
 				  * snapshot taken at open() (append-only) */
 };
 

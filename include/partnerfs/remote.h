@@ -7,13 +7,13 @@
 #include "partnerfs/cache.h"
 
 enum remote_kind {
-	REMOTE_PUBLISHERS,   /* GET /api/publishers */
-	REMOTE_OFFERS,       /* GET .../offers (pub) */
-	REMOTE_OFFER,        /* GET .../offers/<offer> */
-	REMOTE_STATUS,       /* GET .../status */
-	REMOTE_SLOT,         /* GET .../slot/<arg> */
-	REMOTE_VERSION,      /* GET .../versions/<arg> */
-	REMOTE_SUBMISSIONS,  /* GET .../submissions/ */
+	REMOTE_PUBLISHERS,  /* GET /api/publishers */
+	REMOTE_OFFERS,	    /* GET .../offers (pub) */
+	REMOTE_OFFER,	    /* GET .../offers/<offer> */
+	REMOTE_STATUS,	    /* GET .../status */
+	REMOTE_SLOT,	    /* GET .../slot/<arg> */
+	REMOTE_VERSION,	    /* GET .../versions/<arg> */
+	REMOTE_SUBMISSIONS, /* GET .../submissions/ */
 };
 
 /* 0 and a referenced doc (doc_put it), or -errno. pub/offer/arg may be

@@ -38,9 +38,9 @@ void tracker_poll_offer_now(const char *pub, const char *offer);
 /* A copy of what is known about one operation. */
 struct op_view {
 	char state[TRACKER_STATE_MAX];
-	time_t mtime;   /* last change of state or document */
+	time_t mtime; /* last change of state or document */
 	char *url;
-	char *doc;      /* last operation document, NULL if never fetched */
+	char *doc; /* last operation document, NULL if never fetched */
 	size_t doc_len;
 };
 void op_view_free(struct op_view *v);

@@ -167,8 +167,9 @@ static long http_do(const char *method, const char *url, struct body *b)
 		curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
 	}
 	curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST,
-			 strcmp(method, "GET") && strcmp(method, "POST") ? method
-									 : NULL);
+			 strcmp(method, "GET") && strcmp(method, "POST")
+				 ? method
+				 : NULL);
 	if (curl_easy_perform(easy) != CURLE_OK)
 		return 0;
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
@@ -316,8 +317,9 @@ static int cmd_watch(const char *path, const char *emu, const char *needle,
 	struct body b = {0};
 	http_setup(NULL);
 	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (in < 0 || inotify_add_watch(in, path, IN_ATTRIB | IN_CLOSE_WRITE |
-							  IN_MODIFY) < 0)
+	if (in < 0 ||
+	    inotify_add_watch(in, path,
+			      IN_ATTRIB | IN_CLOSE_WRITE | IN_MODIFY) < 0)
 		die(path);
 	snprintf(url, sizeof(url), "%s/_emulator/requests", emu);
 	http_do("DELETE", url, &b);

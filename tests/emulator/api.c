@@ -173,9 +173,9 @@ void api_handle(struct req *q, struct reply *r)
 
 	if (!v || strcmp(v, API_VERSION)) {
 		reply_error(
-		    r, 400, "InvalidAPIVersion",
-		    "Invalid api version. Allowed values are [" API_VERSION
-		    "]");
+			r, 400, "InvalidAPIVersion",
+			"Invalid api version. Allowed values are [" API_VERSION
+			"]");
 		free(v);
 		return;
 	}

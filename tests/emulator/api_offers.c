@@ -35,8 +35,8 @@ void api_list_publishers(struct req *q, struct reply *r)
 		def = json_object_new_object();
 		cats = json_object_new_array();
 		json_object_array_add(
-		    cats,
-		    json_object_new_string("microsoft-azure-virtualmachines"));
+			cats, json_object_new_string(
+				      "microsoft-azure-virtualmachines"));
 		json_object_object_add(d, "version", json_object_new_int(0));
 		json_object_object_add(d, "id", json_object_new_string(p->id));
 		json_object_object_add(def, "displayText",

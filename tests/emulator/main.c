@@ -19,13 +19,13 @@
 #include "store.h"
 
 struct emu_cfg cfg = {
-    .bind = "127.0.0.1",
-    .step_ms = 1000,
-    .token_ttl = 3600,
-    .threads = 4,
-    .reqlog_max = 100000,
-    .loc_operation = true,
-    .loc_location = true,
+	.bind = "127.0.0.1",
+	.step_ms = 1000,
+	.token_ttl = 3600,
+	.threads = 4,
+	.reqlog_max = 100000,
+	.loc_operation = true,
+	.loc_location = true,
 };
 
 static pthread_mutex_t clock_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -34,17 +34,18 @@ static bool stopping;
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f, "usage: cloudpartner-emulator [--port N] [--bind ADDR] "
-	       "[--seed FILE] [--offers N]\n"
-	       "  [--step-ms MS] [--latency-ms MS] [--token TOKEN]... "
-	       "[--token-ttl S]\n"
-	       "  [--legacy-locations] [--status-dialect=documented|observed]\n"
-	       "  [--location-header=both|operation-location|location] "
-	       "[--absolute-locations]\n"
-	       "  [--cancel-mode=async|sync] "
-	       "[--signoff-style=documented|observed]\n"
-	       "  [--no-get-etag] [--retry-after N] [--threads N] [--quiet]\n");
+	fprintf(f, "usage: cloudpartner-emulator [--port N] [--bind ADDR] "
+		   "[--seed FILE] [--offers N]\n"
+		   "  [--step-ms MS] [--latency-ms MS] [--token TOKEN]... "
+		   "[--token-ttl S]\n"
+		   "  [--legacy-locations] "
+		   "[--status-dialect=documented|observed]\n"
+		   "  [--location-header=both|operation-location|location] "
+		   "[--absolute-locations]\n"
+		   "  [--cancel-mode=async|sync] "
+		   "[--signoff-style=documented|observed]\n"
+		   "  [--no-get-etag] [--retry-after N] [--threads N] "
+		   "[--quiet]\n");
 }
 
 static long number(const char *opt, const char *s, long min)
@@ -77,27 +78,27 @@ static bool choice(const char *opt, const char *s, const char *a, const char *b)
 static void parse(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"port", required_argument, 0, 'p'},
-	    {"bind", required_argument, 0, 'b'},
-	    {"seed", required_argument, 0, 's'},
-	    {"offers", required_argument, 0, 'o'},
-	    {"step-ms", required_argument, 0, 'S'},
-	    {"latency-ms", required_argument, 0, 'L'},
-	    {"token", required_argument, 0, 't'},
-	    {"token-ttl", required_argument, 0, 'T'},
-	    {"legacy-locations", no_argument, 0, 'l'},
-	    {"status-dialect", required_argument, 0, 'd'},
-	    {"location-header", required_argument, 0, 'H'},
-	    {"absolute-locations", no_argument, 0, 'a'},
-	    {"cancel-mode", required_argument, 0, 'c'},
-	    {"signoff-style", required_argument, 0, 'g'},
-	    {"no-get-etag", no_argument, 0, 'e'},
-	    {"retry-after", required_argument, 0, 'r'},
-	    {"threads", required_argument, 0, 'j'},
-	    {"quiet", no_argument, 0, 'q'},
-	    {"request-log-max", required_argument, 0, 'R'},
-	    {"help", no_argument, 0, 'h'},
-	    {0, 0, 0, 0},
+		{"port", required_argument, 0, 'p'},
+		{"bind", required_argument, 0, 'b'},
+		{"seed", required_argument, 0, 's'},
+		{"offers", required_argument, 0, 'o'},
+		{"step-ms", required_argument, 0, 'S'},
+		{"latency-ms", required_argument, 0, 'L'},
+		{"token", required_argument, 0, 't'},
+		{"token-ttl", required_argument, 0, 'T'},
+		{"legacy-locations", no_argument, 0, 'l'},
+		{"status-dialect", required_argument, 0, 'd'},
+		{"location-header", required_argument, 0, 'H'},
+		{"absolute-locations", no_argument, 0, 'a'},
+		{"cancel-mode", required_argument, 0, 'c'},
+		{"signoff-style", required_argument, 0, 'g'},
+		{"no-get-etag", no_argument, 0, 'e'},
+		{"retry-after", required_argument, 0, 'r'},
+		{"threads", required_argument, 0, 'j'},
+		{"quiet", no_argument, 0, 'q'},
+		{"request-log-max", required_argument, 0, 'R'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
 	};
 	int c;
 
@@ -123,8 +124,8 @@ static void parse(int argc, char **argv)
 			break;
 		case 't':
 			cfg.tokens =
-			    realloc(cfg.tokens,
-				    (size_t)(cfg.ntokens + 1) * sizeof(char *));
+				realloc(cfg.tokens, (size_t)(cfg.ntokens + 1) *
+							    sizeof(char *));
 			cfg.tokens[cfg.ntokens++] = optarg;
 			break;
 		case 'T':
@@ -139,8 +140,8 @@ static void parse(int argc, char **argv)
 			break;
 		case 'H':
 			cfg.loc_operation =
-			    !strcmp(optarg, "both") ||
-			    !strcmp(optarg, "operation-location");
+				!strcmp(optarg, "both") ||
+				!strcmp(optarg, "operation-location");
 			cfg.loc_location = !strcmp(optarg, "both") ||
 					   !strcmp(optarg, "location");
 			if (!cfg.loc_operation && !cfg.loc_location) {
@@ -156,7 +157,7 @@ static void parse(int argc, char **argv)
 			break;
 		case 'c':
 			cfg.cancel_sync =
-			    choice("cancel-mode", optarg, "async", "sync");
+				choice("cancel-mode", optarg, "async", "sync");
 			break;
 		case 'g':
 			cfg.observed_signoff = choice("signoff-style", optarg,

@@ -13,36 +13,37 @@ struct step_info {
 };
 
 static const struct step_info steps[] = {
-    {"displaydummycertify", "Validate Pre-Requisites",
-     "Offer settings provided are validated.", "< 15 min"},
-    {"displaycertify", "Certification",
-     "Your offer is analyzed by our certification systems for issues.",
-     "~2-3 days"},
-    {"displayprovision", "Provisioning",
-     "Your virtual machine is being replicated in our production "
-     "systems.",
-     "< 1 day"},
-    {"displaypackage", "Packaging and Lead Generation Registration",
-     "Your virtual machine is being packaged for customers. "
-     "Additionally, lead systems are being configured and set up.",
-     "< 1 hour"},
-    {"publisher-signoff", "Publisher signoff",
-     "Offer is available to preview. Ensure that everything looks good "
-     "before making your offer live.",
-     "< 1 hour"},
-    {"live", "Live", "Offer is publicly visible and is available for purchase.",
-     "~2-5 days"},
+	{"displaydummycertify", "Validate Pre-Requisites",
+	 "Offer settings provided are validated.", "< 15 min"},
+	{"displaycertify", "Certification",
+	 "Your offer is analyzed by our certification systems for issues.",
+	 "~2-3 days"},
+	{"displayprovision", "Provisioning",
+	 "Your virtual machine is being replicated in our production "
+	 "systems.",
+	 "< 1 day"},
+	{"displaypackage", "Packaging and Lead Generation Registration",
+	 "Your virtual machine is being packaged for customers. "
+	 "Additionally, lead systems are being configured and set up.",
+	 "< 1 hour"},
+	{"publisher-signoff", "Publisher signoff",
+	 "Offer is available to preview. Ensure that everything looks good "
+	 "before making your offer live.",
+	 "< 1 hour"},
+	{"live", "Live",
+	 "Offer is publicly visible and is available for purchase.",
+	 "~2-5 days"},
 };
 
 const char *step_status_name(enum step_status s)
 {
 	static const char *const names[] = {
-	    [SS_NOTSTARTED] = "notStarted",
-	    [SS_INPROGRESS] = "inProgress",
-	    [SS_COMPLETE] = "complete",
-	    [SS_FAILED] = "failed",
-	    [SS_CANCELED] = "canceled",
-	    [SS_WAITING] = "waitingForPublisherReview",
+		[SS_NOTSTARTED] = "notStarted",
+		[SS_INPROGRESS] = "inProgress",
+		[SS_COMPLETE] = "complete",
+		[SS_FAILED] = "failed",
+		[SS_CANCELED] = "canceled",
+		[SS_WAITING] = "waitingForPublisherReview",
 	};
 
 	return names[s];
@@ -92,10 +93,10 @@ static struct json_object *step_doc(const char *id, enum step_status st,
 	add_str(s, "status", step_status_name(st));
 	if (st == SS_COMPLETE)
 		json_object_array_add(
-		    msgs, message("Step completed.", "information", ts));
+			msgs, message("Step completed.", "information", ts));
 	if (st == SS_FAILED)
 		json_object_array_add(
-		    msgs, message(error ? error : "Failed.", "error", ts));
+			msgs, message(error ? error : "Failed.", "error", ts));
 	json_object_object_add(s, "messages", msgs);
 	json_object_object_add(s, "progressPercentage",
 			       json_object_new_int(st == SS_COMPLETE	 ? 100
@@ -142,7 +143,7 @@ struct json_object *op_doc(const struct op *op)
 	add_str(d, "status", op_state_name(op->state));
 	if (op->error)
 		json_object_array_add(
-		    msgs, message(op->error, "error", &op->changed));
+			msgs, message(op->error, "error", &op->changed));
 	json_object_object_add(d, "messages", msgs);
 	json_object_object_add(d, "publishingVersion",
 			       json_object_new_int(op->publishing_version));
@@ -155,11 +156,11 @@ struct json_object *op_doc(const struct op *op)
 						   op->error, &op->changed));
 	json_object_object_add(d, "steps", sa);
 	json_object_object_add(
-	    d, "previewLinks",
-	    links(op->offer, "Preview", op->offer->preview != NULL));
+		d, "previewLinks",
+		links(op->offer, "Preview", op->offer->preview != NULL));
 	json_object_object_add(
-	    d, "liveLinks",
-	    links(op->offer, "Live", op->offer->production != NULL));
+		d, "liveLinks",
+		links(op->offer, "Live", op->offer->production != NULL));
 	add_str(d, "notificationEmails", op->emails);
 	if (op->target)
 		add_str(d, "targetOperationId", op->target);

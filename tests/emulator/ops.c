@@ -18,8 +18,8 @@
 #include "store.h"
 
 static const char *const publish_steps[] = {
-    "displaydummycertify", "displaycertify",	"displayprovision",
-    "displaypackage",	   "publisher-signoff",
+	"displaydummycertify", "displaycertify",    "displayprovision",
+	"displaypackage",      "publisher-signoff",
 };
 static const char *const golive_steps[] = {"publisher-signoff", "live"};
 #define SIGNOFF 4
@@ -196,7 +196,10 @@ void op_location(const struct op *op, char *buf, size_t n)
 			 prefix, op->offer->pub->id, op->offer->id, op->id);
 }
 
-static void touch(struct op *op) { now_real(&op->changed); }
+static void touch(struct op *op)
+{
+	now_real(&op->changed);
+}
 
 void op_cancel_now(struct op *t)
 {
@@ -312,9 +315,9 @@ void op_seed_state(struct op *op, enum op_state st, int step, const char *error)
 					      : SS_CANCELED;
 	if (st == ST_FAILED)
 		op->error =
-		    strdup(error ? error
-				 : "No virtual machine image was found for "
-				   "the plan.");
+			strdup(error ? error
+				     : "No virtual machine image was found for "
+				       "the plan.");
 }
 
 /* Seeded operations happened an hour apart, the last one the newest. */

@@ -51,7 +51,7 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind,
 		free(both);
 	} else {
 		json_object_object_add(
-		    h, name, json_object_new_string(value ? value : ""));
+			h, name, json_object_new_string(value ? value : ""));
 	}
 	return MHD_YES;
 }
@@ -68,7 +68,7 @@ struct reqlog_entry *reqlog_add(struct req *q, bool fault)
 	json_object_object_add(d, "query", json_object_new_string(q->query));
 	json_object_object_add(d, "headers", h);
 	json_object_object_add(
-	    d, "body", json_object_new_string_len(q->body, (int)q->len));
+		d, "body", json_object_new_string_len(q->body, (int)q->len));
 	if (fault)
 		json_object_object_add(d, "fault", json_object_new_boolean(1));
 	e->doc = d;
@@ -108,7 +108,7 @@ char *reqlog_dump(void)
 	for (e = head; e; e = e->next)
 		json_object_array_add(a, json_object_get(e->doc));
 	s = strdup(json_object_to_json_string_ext(
-	    a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(a);
 	pthread_mutex_unlock(&lock);
 	return s;

@@ -29,13 +29,13 @@ static struct json_object *get(struct json_object *obj, const char *key)
 static int status_of(const char *s, enum offer_status *out)
 {
 	static const char *const names[] = {
-	    [OS_NEVER] = "neverPublished",
-	    [OS_NOTSTARTED] = "notStarted",
-	    [OS_WAITING] = "waitingForPublisherReview",
-	    [OS_RUNNING] = "running",
-	    [OS_SUCCEEDED] = "succeeded",
-	    [OS_CANCELED] = "canceled",
-	    [OS_FAILED] = "failed",
+		[OS_NEVER] = "neverPublished",
+		[OS_NOTSTARTED] = "notStarted",
+		[OS_WAITING] = "waitingForPublisherReview",
+		[OS_RUNNING] = "running",
+		[OS_SUCCEEDED] = "succeeded",
+		[OS_CANCELED] = "canceled",
+		[OS_FAILED] = "failed",
 	};
 	size_t i;
 
@@ -84,8 +84,8 @@ static void seed_slots(struct offer *o, struct json_object *slots)
 	int v;
 
 	for (i = 0; i < n; i++) {
-		const char *s =
-		    json_object_get_string(json_object_array_get_idx(slots, i));
+		const char *s = json_object_get_string(
+			json_object_array_get_idx(slots, i));
 
 		if (!strcasecmp(s, "preview") && !o->preview)
 			o->preview = store_offer_render(o);
@@ -107,8 +107,9 @@ static void seed_slots(struct offer *o, struct json_object *slots)
 
 static int seed_offer(struct publisher *p, struct json_object *oj)
 {
-	static const char *const seed_only[] = {
-	    "status", "version", "slots", "operations", "notificationEmails"};
+	static const char *const seed_only[] = {"status", "version", "slots",
+						"operations",
+						"notificationEmails"};
 	const char *id = str_of(oj, "id", NULL);
 	struct json_object *doc, *ops, *ver;
 	struct offer *o;
@@ -197,8 +198,8 @@ int seed_load(const char *path)
 		struct json_object *c = json_object_array_get_idx(a, i);
 
 		store_add_client(
-		    str_of(c, "tenant", ""), str_of(c, "client_id", ""),
-		    str_of(c, "client_secret", ""), get(c, "publishers"));
+			str_of(c, "tenant", ""), str_of(c, "client_id", ""),
+			str_of(c, "client_secret", ""), get(c, "publishers"));
 	}
 	a = get(root, "publishers");
 	n = a ? json_object_array_length(a) : 0;
@@ -232,8 +233,9 @@ void seed_synthetic(long n)
 		plans = json_object_new_array();
 		plan = json_object_new_object();
 		json_object_object_add(
-		    doc, "offerTypeId",
-		    json_object_new_string("microsoft-azure-virtualmachines"));
+			doc, "offerTypeId",
+			json_object_new_string(
+				"microsoft-azure-virtualmachines"));
 		json_object_object_add(def, "displayText",
 				       json_object_new_string(text));
 		json_object_object_add(offer,

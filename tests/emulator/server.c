@@ -130,11 +130,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r,
 		t->body = r->body;
 		t->half = r->len / 2;
 		resp = MHD_create_response_from_callback(
-		    r->len, 4096, trunc_read, t, trunc_free);
+			r->len, 4096, trunc_read, t, trunc_free);
 	} else {
 		resp = MHD_create_response_from_buffer(
-		    r->len, r->body ? r->body : (char *)"",
-		    r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+			r->len, r->body ? r->body : (char *)"",
+			r->body ? MHD_RESPMEM_MUST_FREE
+				: MHD_RESPMEM_PERSISTENT);
 	}
 	r->body = NULL;
 	if (!resp)
@@ -331,14 +332,15 @@ int server_start(void)
 	}
 	delay_init();
 	daemon_ = MHD_start_daemon(
-	    flags, (uint16_t)cfg.port, NULL, NULL, on_request, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-	    (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-	    (unsigned int)cfg.threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-	    NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
+		flags, (uint16_t)cfg.port, NULL, NULL, on_request, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned int)cfg.threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+		NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+		MHD_OPTION_END);
 	if (!daemon_) {
 		fprintf(stderr,
 			"cloudpartner-emulator: cannot listen on %s:%u\n",

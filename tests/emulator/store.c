@@ -103,8 +103,9 @@ static void touch(struct offer *o)
 /* Takes ownership of doc; keys the server owns are dropped. */
 void store_offer_set_doc(struct offer *o, struct json_object *doc)
 {
-	static const char *const owned[] = {
-	    "publisherId", "id", "status", "version", "changedTime", "eTag"};
+	static const char *const owned[] = {"publisherId", "id",
+					    "status",	   "version",
+					    "changedTime", "eTag"};
 	struct json_object *v;
 	size_t i;
 
@@ -210,7 +211,7 @@ void store_add_token(const char *value, struct json_object *publ,
 		t->pubs = calloc(n + 1, sizeof(char *));
 		for (i = 0; i < n; i++)
 			t->pubs[i] = strdup(json_object_get_string(
-			    json_object_array_get_idx(publ, i)));
+				json_object_array_get_idx(publ, i)));
 		t->npubs = (int)n;
 	}
 	t->next = tokens;
@@ -314,13 +315,15 @@ struct json_object *store_dump(void)
 			struct json_object *ops = json_object_new_array();
 
 			json_object_object_add(
-			    oj, "slots",
-			    json_object_new_string(
-				o->production ? "draft,preview,production"
-				: o->preview  ? "draft,preview"
-					      : "draft"));
+				oj, "slots",
+				json_object_new_string(
+					o->production
+						? "draft,preview,production"
+					: o->preview ? "draft,preview"
+						     : "draft"));
 			json_object_object_add(
-			    oj, "versions", json_object_new_int(o->nversions));
+				oj, "versions",
+				json_object_new_int(o->nversions));
 			for (k = 0; k < o->nops; k++)
 				json_object_array_add(ops,
 						      op_submission(o->ops[k]));
@@ -336,9 +339,9 @@ struct json_object *store_dump(void)
 		json_object_object_add(tj, "token",
 				       json_object_new_string(t->value));
 		json_object_object_add(
-		    tj, "expired",
-		    json_object_new_boolean(t->expires &&
-					    now_mono() >= t->expires));
+			tj, "expired",
+			json_object_new_boolean(t->expires &&
+						now_mono() >= t->expires));
 		json_object_array_add(ta, tj);
 	}
 	json_object_object_add(d, "publishers", pa);

@@ -23,10 +23,10 @@ void reply_text(struct reply *r, unsigned status, const char *body)
 
 void reply_json(struct reply *r, unsigned status, struct json_object *doc)
 {
-	reply_text(
-	    r, status,
-	    json_object_to_json_string_ext(
-		doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	reply_text(r, status,
+		   json_object_to_json_string_ext(
+			   doc, JSON_C_TO_STRING_PLAIN |
+					JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(doc);
 	reply_header(r, "Content-Type", "application/json; charset=utf-8");
 }
@@ -234,7 +234,10 @@ bool emails_valid(const char *list)
 	}
 }
 
-void now_real(struct timespec *ts) { clock_gettime(CLOCK_REALTIME, ts); }
+void now_real(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+}
 
 double now_mono(void)
 {

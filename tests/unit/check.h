@@ -37,6 +37,9 @@ static int check_failures;
 		       #fn);                                                   \
 	} while (0)
 
-static inline int check_exit_status(void) { return check_failures ? 1 : 0; }
+static inline int check_exit_status(void)
+{
+	return check_failures ? 1 : 0;
+}
 
 #endif

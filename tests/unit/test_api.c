@@ -42,8 +42,8 @@ static void test_build_url(void)
 	cfg.api_version = "2099-01-01";
 	CHECK(api_init(&cfg) == 0);
 	CHECK_STR(
-	    url_of(&b, pubs),
-	    "http://127.0.0.1:8088/api/publishers?api-version=2099-01-01");
+		url_of(&b, pubs),
+		"http://127.0.0.1:8088/api/publishers?api-version=2099-01-01");
 
 	cfg.endpoint = "ftp://x";
 	CHECK(api_init(&cfg) == -EINVAL);
@@ -101,8 +101,8 @@ static void test_resolve_location(void)
 		  "https://cloudpartner.azure.com/api/x/?foo=1&api-version="
 		  "2017-10-31");
 	CHECK_STR(
-	    resolved(&b, "/api/x?"),
-	    "https://cloudpartner.azure.com/api/x?api-version=2017-10-31");
+		resolved(&b, "/api/x?"),
+		"https://cloudpartner.azure.com/api/x?api-version=2017-10-31");
 	CHECK_STR(resolved(&b, "/api/x?a=1&api-version=2016-08-01"),
 		  "https://cloudpartner.azure.com/api/x?a=1&api-version="
 		  "2016-08-01");
@@ -111,8 +111,8 @@ static void test_resolve_location(void)
 		  "https://cloudpartner.azure.com/api/x?old-api-version=1"
 		  "&api-version=2017-10-31");
 	CHECK_STR(
-	    resolved(&b, "/api/x#frag"),
-	    "https://cloudpartner.azure.com/api/x?api-version=2017-10-31");
+		resolved(&b, "/api/x#frag"),
+		"https://cloudpartner.azure.com/api/x?api-version=2017-10-31");
 
 	/* Everything else is refused. */
 	CHECK_STR(resolved(&b, NULL), "(error)");

@@ -58,9 +58,9 @@ static void test_parse_status_word(void)
 {
 	char w[64];
 
-	CHECK_STR(
-	    status_of("{\"status\":\"running\",\"steps\":[]}", w, sizeof(w)),
-	    "running");
+	CHECK_STR(status_of("{\"status\":\"running\",\"steps\":[]}", w,
+			    sizeof(w)),
+		  "running");
 	CHECK_STR(status_of("{\"status\":\"complete\"}", w, sizeof(w)),
 		  "completed");
 	CHECK_STR(status_of("{\"status\":\"succeeded\"}", w, sizeof(w)),
@@ -72,9 +72,9 @@ static void test_parse_status_word(void)
 		  "notStarted");
 	/* Only a one-element array is unwrapped. */
 	CHECK_STR(
-	    status_of("[{\"status\":\"running\"},{\"status\":\"failed\"}]", w,
-		      sizeof(w)),
-	    "(error)");
+		status_of("[{\"status\":\"running\"},{\"status\":\"failed\"}]",
+			  w, sizeof(w)),
+		"(error)");
 	CHECK_STR(status_of("[]", w, sizeof(w)), "(error)");
 	CHECK_STR(status_of("{\"status\":42}", w, sizeof(w)), "(error)");
 	CHECK_STR(status_of("{\"state\":\"running\"}", w, sizeof(w)),
@@ -93,13 +93,13 @@ static void test_status_signoff_rule(void)
 
 	/* Observed dialect: running + sign-off step waiting, keyed by id. */
 	CHECK_STR(
-	    status_of("{\"status\":\"running\",\"steps\":["
-		      "{\"id\":\"displaycertify\",\"status\":\"complete\"},"
-		      "{\"id\":\"publisher-signoff\","
-		      "\"stepName\":\"Publisher signoff\","
-		      "\"status\":\"waitingForPublisherReview\"}]}",
-		      w, sizeof(w)),
-	    "waitingForPublisherReview");
+		status_of("{\"status\":\"running\",\"steps\":["
+			  "{\"id\":\"displaycertify\",\"status\":\"complete\"},"
+			  "{\"id\":\"publisher-signoff\","
+			  "\"stepName\":\"Publisher signoff\","
+			  "\"status\":\"waitingForPublisherReview\"}]}",
+			  w, sizeof(w)),
+		"waitingForPublisherReview");
 	/* ... or by stepName, as clients looked it up. */
 	CHECK_STR(status_of("{\"status\":\"running\",\"steps\":["
 			    "{\"id\":\"x\",\"stepName\":\"publisher-signoff\","
@@ -135,9 +135,9 @@ static void test_status_signoff_rule(void)
 			    "[1,null,\"x\",{\"id\":7}]}",
 			    w, sizeof(w)),
 		  "running");
-	CHECK_STR(
-	    status_of("{\"status\":\"running\",\"steps\":{}}", w, sizeof(w)),
-	    "running");
+	CHECK_STR(status_of("{\"status\":\"running\",\"steps\":{}}", w,
+			    sizeof(w)),
+		  "running");
 	/* The documented top-level form. */
 	CHECK_STR(status_of("{\"status\":\"waitingForPublisherReview\"}", w,
 			    sizeof(w)),
@@ -158,9 +158,9 @@ static void check_error(const char *json, const char *want)
 static void test_parse_error_message(void)
 {
 	check_error(
-	    "{\"error\":{\"code\":\"Forbidden\",\"message\":\"User does "
-	    "not have the required permissions\"}}",
-	    "User does not have the required permissions");
+		"{\"error\":{\"code\":\"Forbidden\",\"message\":\"User does "
+		"not have the required permissions\"}}",
+		"User does not have the required permissions");
 	check_error("{\"error\":{\"code\":\"NotFound\"}}", "NotFound");
 	check_error("{\"error\":\"invalid_client\",\"error_description\":"
 		    "\"AADSTS7000215: Invalid client secret is provided.\\r\\n"
@@ -249,16 +249,17 @@ static void test_parse_submissions(void)
 {
 	struct submission_list l;
 	static const char doc[] =
-	    "[{\"id\":\"5a63deb5-925b-4ee0-938b-7c86fbf287c5\","
-	    "\"submissionType\":\"publish\",\"submissionState\":\"running\","
-	    "\"version\":636576975611768314},"
-	    "{\"id\":\"contoso$offer$2$preview\",\"status\":\"complete\","
-	    "\"submissionType\":\"goLive\"},"
-	    "{\"id\":\"x\",\"submissionState\":\"canceled\","
-	    "\"status\":\"running\"},"
-	    "{\"id\":\"..\",\"status\":\"running\"},"
-	    "{\"id\":\"a/b\"},{\"id\":42},{\"noid\":true},7,null,"
-	    "{\"id\":\"bare\"}]";
+		"[{\"id\":\"5a63deb5-925b-4ee0-938b-7c86fbf287c5\","
+		"\"submissionType\":\"publish\",\"submissionState\":"
+		"\"running\","
+		"\"version\":636576975611768314},"
+		"{\"id\":\"contoso$offer$2$preview\",\"status\":\"complete\","
+		"\"submissionType\":\"goLive\"},"
+		"{\"id\":\"x\",\"submissionState\":\"canceled\","
+		"\"status\":\"running\"},"
+		"{\"id\":\"..\",\"status\":\"running\"},"
+		"{\"id\":\"a/b\"},{\"id\":42},{\"noid\":true},7,null,"
+		"{\"id\":\"bare\"}]";
 
 	CHECK(model_parse_submissions(doc, strlen(doc), &l) == 0);
 	CHECK(l.count == 4);
@@ -350,9 +351,9 @@ static void test_pretty_json(void)
 {
 	struct buf b = BUF_INIT;
 	static const char doc[] =
-	    "[{\"id\":\"x\",\"version\":636576975611768314,"
-	    "\"big\":-9223372036854775807,\"f\":1.10,"
-	    "\"u\":\"https://a/b\",\"e\":\"caf\xc3\xa9\"}]";
+		"[{\"id\":\"x\",\"version\":636576975611768314,"
+		"\"big\":-9223372036854775807,\"f\":1.10,"
+		"\"u\":\"https://a/b\",\"e\":\"caf\xc3\xa9\"}]";
 
 	CHECK(model_pretty_json(doc, strlen(doc), &b) == 0);
 	CHECK(b.data && strstr(b.data, "\"version\": 636576975611768314"));

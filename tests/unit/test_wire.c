@@ -33,7 +33,7 @@ static void write_file(const char *path, const char *text, mode_t mode)
 static void setup(long timeout_ms, size_t max_body)
 {
 	struct http_config hc = {
-	    .timeout_ms = timeout_ms, .retries = 2, .max_body = max_body};
+		.timeout_ms = timeout_ms, .retries = 2, .max_body = max_body};
 	struct api_config ac = {.endpoint = endpoint};
 	struct auth_config uc = {.token_file = token_path};
 	char why[256];
