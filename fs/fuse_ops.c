@@ -3,6 +3,7 @@
  * Here live only the rules every file shares: snapshots fixed from open()
  * to release(), when a write is handed to store(), who may write what. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +24,11 @@ struct handle {
 	struct node node;
 	struct content content; /* what reads return; fixed at open */
 	int have_content;
-	struct buf input;	    /* bytes written, not yet stored */
-	int input_pending;	    /* input holds something to store */
-	int toucher;		    /* notify.c replaying a change */
-	struct handle *prev, *next; /* open_handles */
+	struct buf input;	      /* bytes written, not yet stored */
+	int input_pending;	      /* input holds something to store */
+	int toucher;		      /* notify.c replaying a change */
+	struct fuse_pollhandle *poll; /* a poll(2) waiting for `wait` */
+	struct handle *prev, *next;   /* open_handles */
 };
 
 /* Every open handle. The kernel sends no release for files still open
@@ -47,6 +49,8 @@ static void handle_link(struct handle *h)
 
 static void handle_free(struct handle *h)
 {
+	if (h->poll)
+		fuse_pollhandle_destroy(h->poll);
 	content_free(&h->content);
 	buf_free(&h->input);
 	free(h);
@@ -251,11 +255,20 @@ static int pfs_read(const char *path, char *buf, size_t size, off_t off,
 	const struct content *c = &h->content;
 	int err = 0;
 	if ((t->flags & NODE_BLOCKING) && !h->have_content) {
+		struct content got = {0};
 		err = t->wait(&h->node, !!(fi->flags & O_NONBLOCK),
-			      wait_interrupted, &h->content);
+			      wait_interrupted, &got);
 		if (err)
 			return err;
-		h->have_content = 1;
+		/* A poll(2) on this handle may have filled it meanwhile. */
+		pthread_mutex_lock(&handles_lock);
+		if (!h->have_content) {
+			h->content = got;
+			h->have_content = 1;
+		} else {
+			content_free(&got);
+		}
+		pthread_mutex_unlock(&handles_lock);
 	} else if (t->flags & NODE_LIVE) {
 		err = t->show(&h->node, &live);
 		if (err)
@@ -536,6 +549,59 @@ static int pfs_refuse_setxattr(const char *path, const char *name,
 	return -EPERM;
 }
 
+/* Whether a blocking read would return now; if so the content is kept
+ * for that read. 0, -EAGAIN, or the error the read would give. */
+static int handle_try_wait(struct handle *h)
+{
+	if (h->have_content)
+		return 0;
+	int err = h->node.type->wait(&h->node, 1, NULL, &h->content);
+	if (!err)
+		h->have_content = 1;
+	return err;
+}
+
+/* poll(2)/select(2) on `wait` report readable once the operation is over;
+ * every other file is always ready, as a regular file is. */
+static int pfs_poll(const char *path, struct fuse_file_info *fi,
+		    struct fuse_pollhandle *ph, unsigned *reventsp)
+{
+	(void)path;
+	struct handle *h = handle_of(fi);
+	if (!(h->node.type->flags & NODE_BLOCKING)) {
+		*reventsp = POLLIN | POLLOUT;
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		return 0;
+	}
+	pthread_mutex_lock(&handles_lock);
+	int err = handle_try_wait(h);
+	*reventsp = err == 0 ? POLLIN : err == -EAGAIN ? 0 : POLLERR;
+	if (ph && err == -EAGAIN) {
+		if (h->poll)
+			fuse_pollhandle_destroy(h->poll);
+		h->poll = ph; /* fuse_ops_wake_pollers answers it */
+	} else if (ph) {
+		fuse_pollhandle_destroy(ph);
+	}
+	pthread_mutex_unlock(&handles_lock);
+	return 0;
+}
+
+void fuse_ops_wake_pollers(void)
+{
+	pthread_mutex_lock(&handles_lock);
+	for (struct handle *h = open_handles; h; h = h->next) {
+		if (!h->poll || handle_try_wait(h) == -EAGAIN)
+			continue;
+		/* The kernel asks pfs_poll again, which now says POLLIN. */
+		fuse_notify_poll(h->poll);
+		fuse_pollhandle_destroy(h->poll);
+		h->poll = NULL;
+	}
+	pthread_mutex_unlock(&handles_lock);
+}
+
 static void *pfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	(void)conn;
@@ -580,6 +646,7 @@ const struct fuse_operations partnerfs_ops = {
 	.getxattr = pfs_getxattr,
 	.listxattr = pfs_listxattr,
 	.statfs = pfs_statfs,
+	.poll = pfs_poll,
 	.mkdir = pfs_refuse_path,
 	.mknod = pfs_refuse_mknod,
 	.create = pfs_refuse_create,

@@ -483,6 +483,7 @@ static void on_operation_changed(const char *pub, const char *offer,
 	/* The offer's status and its submissions moved with the operation. */
 	remote_invalidate_offer(pub, offer);
 	notify_operation_changed(pub, offer, id, old_state, new_state);
+	fuse_ops_wake_pollers();
 }
 
 static int serve(struct fuse *fuse, struct fuse_cmdline_opts *opts)

@@ -8,4 +8,9 @@
 
 extern const struct fuse_operations partnerfs_ops;
 
+/* An operation changed state: poll(2) callers waiting on a `wait` file
+ * whose operation is now over are told it is readable. Call from a thread
+ * that is not serving a FUSE request. */
+void fuse_ops_wake_pollers(void);
+
 #endif

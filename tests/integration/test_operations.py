@@ -357,6 +357,43 @@ def test_wait_of_a_terminal_operation_returns_at_once(mnt):
     assert (r.returncode, r.stdout) == (0, "failed\n")
 
 
+def test_poll_on_wait_becomes_readable_when_the_operation_ends(emu, mnt):
+    """poll(2) on `wait` (what select-based scripts and event loops use):
+    not readable while running, readable once the operation is over, and
+    the read then returns the state at once."""
+    import select
+    publish(mnt)
+    op = newest_op(emu, "contoso-draft")
+    fd = os.open(op_path(mnt, "contoso-draft", op, "wait"),
+                 os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        p = select.poll()
+        p.register(fd, select.POLLIN)
+        assert p.poll(300) == []
+        emu.tick(4)
+        assert p.poll(500) == [], "readable while still running"
+        emu.tick()
+        t0 = time.monotonic()
+        events = p.poll(5000)
+        assert events and events[0][1] & select.POLLIN, events
+        assert time.monotonic() - t0 < 3
+        assert os.read(fd, 4096) == b"completed\n"
+    finally:
+        os.close(fd)
+
+
+def test_select_on_a_terminal_wait_is_ready_at_once(mnt):
+    import select
+    fd = os.open(mnt.offer("contoso-vm", "operations", "latest", "wait"),
+                 os.O_RDONLY)
+    try:
+        r, _, _ = select.select([fd], [], [], 2)
+        assert r == [fd]
+        assert os.read(fd, 4096) == b"completed\n"
+    finally:
+        os.close(fd)
+
+
 def test_wait_nonblocking_on_a_running_operation_is_eagain(emu, mnt):
     wait = op_path(mnt, "contoso-app", OP11, "wait")
     fd = os.open(wait, os.O_RDONLY | os.O_NONBLOCK)
