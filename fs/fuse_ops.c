@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "fuse_refuse.h"
 #include "partnerfs/buf.h"
 #include "partnerfs/fuse_ops.h"
 #include "partnerfs/notify.h"
@@ -475,78 +476,6 @@ static int pfs_statfs(const char *path, struct statvfs *sv)
 	sv->f_bsize = sv->f_frsize = 4096;
 	sv->f_namemax = IDENT_MAX;
 	return 0;
-}
-
-/* Nothing is created, renamed or removed: the API has no such calls. */
-static int pfs_refuse_path(const char *path, mode_t mode)
-{
-	(void)path;
-	(void)mode;
-	return -EPERM;
-}
-
-static int pfs_refuse_unlink(const char *path)
-{
-	(void)path;
-	return -EPERM;
-}
-
-static int pfs_refuse_rename(const char *from, const char *to,
-			     unsigned int flags)
-{
-	(void)from;
-	(void)to;
-	(void)flags;
-	return -EPERM;
-}
-
-/* link, symlink (two paths) and removexattr (path, name). */
-static int pfs_refuse_two_names(const char *a, const char *b)
-{
-	(void)a;
-	(void)b;
-	return -EPERM;
-}
-
-static int pfs_refuse_create(const char *path, mode_t mode,
-			     struct fuse_file_info *fi)
-{
-	(void)fi;
-	return pfs_refuse_path(path, mode);
-}
-
-static int pfs_refuse_mknod(const char *path, mode_t mode, dev_t dev)
-{
-	(void)dev;
-	return pfs_refuse_path(path, mode);
-}
-
-static int pfs_refuse_chmod(const char *path, mode_t mode,
-			    struct fuse_file_info *fi)
-{
-	(void)fi;
-	return pfs_refuse_path(path, mode);
-}
-
-static int pfs_refuse_chown(const char *path, uid_t uid, gid_t gid,
-			    struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)uid;
-	(void)gid;
-	(void)fi;
-	return -EPERM;
-}
-
-static int pfs_refuse_setxattr(const char *path, const char *name,
-			       const char *value, size_t size, int flags)
-{
-	(void)path;
-	(void)name;
-	(void)value;
-	(void)size;
-	(void)flags;
-	return -EPERM;
 }
 
 /* Whether a blocking read would return now; if so the content is kept
