@@ -229,15 +229,19 @@ int tracker_get(const char *pub, const char *offer, const char *id,
 	memcpy(out->state, o->state, sizeof(out->state));
 	out->mtime = o->mtime;
 	out->url = strdup(o->url);
+	int nomem = !out->url;
 	if (o->doc) {
 		out->doc = malloc(o->doc_len + 1);
+		nomem |= !out->doc;
 		if (out->doc) {
 			memcpy(out->doc, o->doc, o->doc_len + 1);
 			out->doc_len = o->doc_len;
 		}
 	}
+	/* Decided under the lock: the poller may give o a document the
+	 * moment it is released. */
 	pthread_mutex_unlock(&tr.lock);
-	if (!out->url || (o->doc && !out->doc)) {
+	if (nomem) {
 		op_view_free(out);
 		return -ENOMEM;
 	}
