@@ -64,6 +64,22 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The CLOCK_REALTIME instant s seconds from now, which is what
+ * pthread_cond_timedwait takes. */
+static struct timespec deadline_in(double s)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	long whole = (long)s;
+	t.tv_sec += whole;
+	t.tv_nsec += (long)((s - (double)whole) * 1e9);
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 static int op_is_terminal(const struct op *o)
 {
 	return o->terminal;
@@ -324,13 +340,7 @@ int tracker_wait_terminal(const char *pub, const char *offer, const char *id,
 		}
 		/* Wake up now and then to notice an interrupt: FUSE tells
 		 * us of one only through interrupted(). */
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 100 * 1000 * 1000;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = deadline_in(0.1);
 		pthread_cond_timedwait(&tr.changed, &tr.lock, &until);
 	}
 	pthread_mutex_unlock(&tr.lock);
@@ -493,15 +503,7 @@ static void *tracker_poller(void *unused)
 			tracker_poll_once(o);
 			continue;
 		}
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		double frac = wait_s - (double)(long)wait_s;
-		until.tv_sec += (long)wait_s;
-		until.tv_nsec += (long)(frac * 1e9);
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = deadline_in(wait_s);
 		pthread_cond_timedwait(&tr.work, &tr.lock, &until);
 	}
 	pthread_mutex_unlock(&tr.lock);
