@@ -184,33 +184,31 @@ def tmpdir_short():
     subprocess.run(["rm", "-rf", "--one-file-system", d])
 
 
-@pytest.fixture
-def make_emulator(tmpdir_short):
+def _factory(tmpdir, build):
+    """A fixture body: make(...) builds objects in their own subdirectory of
+    tmpdir; every one made is stopped at teardown, even after a failure."""
     made = []
 
-    def make(*args):
-        sub = tempfile.mkdtemp(dir=tmpdir_short)
-        e = Emulator(sub, args)
-        made.append(e)
-        return e
+    def make(*args, **kw):
+        obj = build(tempfile.mkdtemp(dir=tmpdir), *args, **kw)
+        made.append(obj)
+        return obj
     yield make
-    for e in made:
-        e.stop()
+    for obj in made:
+        obj.stop()
+
+
+@pytest.fixture
+def make_emulator(tmpdir_short):
+    yield from _factory(tmpdir_short, lambda sub, *args: Emulator(sub, args))
 
 
 @pytest.fixture
 def make_mount(tmpdir_short):
-    made = []
-
-    def make(emulator, options="", **kw):
-        sub = tempfile.mkdtemp(dir=tmpdir_short)
-        m = Mount(sub, emulator.url if hasattr(emulator, "url") else emulator,
-                  options, **kw)
-        made.append(m)
-        return m
-    yield make
-    for m in made:
-        m.stop()
+    def build(sub, emulator, options="", **kw):
+        url = emulator.url if hasattr(emulator, "url") else emulator
+        return Mount(sub, url, options, **kw)
+    yield from _factory(tmpdir_short, build)
 
 
 @pytest.fixture
