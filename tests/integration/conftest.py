@@ -39,15 +39,34 @@ def _stop(proc, timeout=5):
             proc.wait(timeout)
 
 
+LEAK_RE = re.compile(r"(?:Direct|Indirect) leak of .*allocated from:\n"
+                     r"((?:[ \t]+#\d+ .*\n?)+)")
+
+
+def _libfuse_only(frames):
+    """True when no frame after the allocator is ours: libfuse 3.14 queues
+    an INTERRUPT that arrives after its request was answered (the kernel
+    interrupts the FLUSH of a process dying of a signal) and
+    fuse_session_destroy never frees that queue."""
+    lines = frames.strip().splitlines()[1:]
+    return bool(lines) and all("libfuse3.so" in ln for ln in lines)
+
+
+def _drop_libfuse_leaks(text):
+    leaks = LEAK_RE.findall(text)
+    if leaks and all(_libfuse_only(f) for f in leaks):
+        return LEAK_RE.sub("", text).replace("ERROR: LeakSanitizer", "")
+    return text
+
+
 def _check_sanitizers(path, who):
     try:
         with open(path, errors="replace") as f:
             text = f.read()
     except OSError:
         return
-    m = SANITIZER_RE.search(text)
-    if m:
-        start = max(0, m.start() - 200)
+    if SANITIZER_RE.search(_drop_libfuse_leaks(text)):
+        start = max(0, SANITIZER_RE.search(text).start() - 200)
         pytest.fail(f"{who} reported a sanitizer error:\n{text[start:start + 4000]}")
 
 
