@@ -39,6 +39,8 @@ struct emu_cfg {
 	long reqlog_max;     /* oldest entries dropped beyond it; 0: no limit */
 	const char **tokens; /* --token values */
 	int ntokens;
+	const char *tls_cert; /* PEM files; both set: serve HTTPS */
+	const char *tls_key;
 };
 
 extern struct emu_cfg cfg;
@@ -92,9 +94,11 @@ void now_real(struct timespec *ts);
 double now_mono(void);
 void random_hex(char *buf, size_t nbytes);
 void random_guid(char *buf);
+char *read_file(const char *path);
 
 /* server.c */
 int server_start(void);
+const char *server_url(void);
 void server_stop(void);
 
 /* delay.c */
@@ -128,6 +132,7 @@ struct fault {
 	long retry_after;
 	long delay_ms;
 	char *body;
+	char *location; /* Location header of the answer */
 	enum fault_action action;
 };
 int faults_add(const char *json, size_t len, char *err, size_t errlen);

@@ -1,7 +1,8 @@
 /*
  * faults.c - scripted failures (POST /_emulator/faults): for requests
  * whose method and raw path match, delay, answer a chosen status and
- * body, drop the connection, truncate or garble the body, N times.
+ * body (with a Location, for redirects), drop the connection, truncate or
+ * garble the body, N times.
  */
 #include <fnmatch.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@ static void rule_free(struct rule *r)
 	free(r->method);
 	free(r->glob);
 	free(r->f.body);
+	free(r->f.location);
 	free(r);
 }
 
@@ -38,6 +40,26 @@ static bool opt_long(struct json_object *o, const char *key, long *out)
 		return false;
 	*out = (long)json_object_get_int64(v);
 	return true;
+}
+
+/* MHD refuses a header value with a line break and would send the answer
+ * without it: say so now rather than script a redirect that has none. */
+static int opt_location(struct json_object *o, struct fault *f, char *err,
+			size_t errlen)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, "location", &v))
+		return 0;
+	s = json_object_get_string(v);
+	if (!json_object_is_type(v, json_type_string) || strpbrk(s, "\r\n")) {
+		snprintf(err, errlen,
+			 "\"location\" must be a string without CR or LF");
+		return -1;
+	}
+	f->location = strdup(s);
+	return 0;
 }
 
 int faults_add(const char *json, size_t len, char *err, size_t errlen)
@@ -66,6 +88,11 @@ int faults_add(const char *json, size_t len, char *err, size_t errlen)
 	opt_long(o, "count", &r->count);
 	opt_long(o, "retry_after", &r->f.retry_after);
 	opt_long(o, "delay_ms", &r->f.delay_ms);
+	if (opt_location(o, &r->f, err, errlen) < 0) {
+		rule_free(r);
+		json_object_put(o);
+		return -1;
+	}
 	if (json_object_object_get_ex(o, "body", &v)) {
 		r->f.body = strdup(json_object_get_string(v));
 		r->f.respond = true;
@@ -127,6 +154,7 @@ void faults_match(const char *method, const char *raw_path, struct fault *f)
 		*f = r->f;
 		f->hit = true;
 		f->body = r->f.body ? strdup(r->f.body) : NULL;
+		f->location = r->f.location ? strdup(r->f.location) : NULL;
 		if (r->count > 0 && --r->count == 0) {
 			*pp = r->next;
 			rule_free(r);
@@ -139,5 +167,7 @@ void faults_match(const char *method, const char *raw_path, struct fault *f)
 void fault_free(struct fault *f)
 {
 	free(f->body);
+	free(f->location);
 	f->body = NULL;
+	f->location = NULL;
 }

@@ -4,6 +4,9 @@
  *   $ cloudpartner-emulator --port 0 --seed tests/emulator/seed.json
  *   http://127.0.0.1:41234          <- first stdout line: the base URL
  *
+ * With --tls-cert and --tls-key it speaks HTTPS only, and the URL is
+ * https://localhost:PORT for a loopback --bind (see server.c).
+ *
  * It then serves the Cloud Partner Portal API of ../../cpp-api.md until
  * SIGINT or SIGTERM, logging one line per request to stderr, and moves
  * operations one step every --step-ms (0: only POST /_emulator/tick).
@@ -34,18 +37,20 @@ static bool stopping;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cloudpartner-emulator [--port N] [--bind ADDR] "
-		   "[--seed FILE] [--offers N]\n"
-		   "  [--step-ms MS] [--latency-ms MS] [--token TOKEN]... "
-		   "[--token-ttl S]\n"
-		   "  [--legacy-locations] "
-		   "[--status-dialect=documented|observed]\n"
-		   "  [--location-header=both|operation-location|location] "
-		   "[--absolute-locations]\n"
-		   "  [--cancel-mode=async|sync] "
-		   "[--signoff-style=documented|observed]\n"
-		   "  [--no-get-etag] [--retry-after N] [--threads N] "
-		   "[--quiet]\n");
+	fprintf(f,
+		"usage: cloudpartner-emulator [--port N] [--bind ADDR] "
+		"[--seed FILE] [--offers N]\n"
+		"  [--step-ms MS] [--latency-ms MS] [--token TOKEN]... "
+		"[--token-ttl S]\n"
+		"  [--legacy-locations] "
+		"[--status-dialect=documented|observed]\n"
+		"  [--location-header=both|operation-location|location] "
+		"[--absolute-locations]\n"
+		"  [--cancel-mode=async|sync] "
+		"[--signoff-style=documented|observed]\n"
+		"  [--no-get-etag] [--retry-after N] [--threads N] "
+		"[--quiet]\n"
+		"  [--request-log-max N] [--tls-cert FILE --tls-key FILE]\n");
 }
 
 static long number(const char *opt, const char *s, long min)
@@ -97,6 +102,8 @@ static void parse(int argc, char **argv)
 		{"threads", required_argument, 0, 'j'},
 		{"quiet", no_argument, 0, 'q'},
 		{"request-log-max", required_argument, 0, 'R'},
+		{"tls-cert", required_argument, 0, 'C'},
+		{"tls-key", required_argument, 0, 'K'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -178,6 +185,12 @@ static void parse(int argc, char **argv)
 		case 'R':
 			cfg.reqlog_max = number("request-log-max", optarg, 0);
 			break;
+		case 'C':
+			cfg.tls_cert = optarg;
+			break;
+		case 'K':
+			cfg.tls_key = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -190,6 +203,11 @@ static void parse(int argc, char **argv)
 		fprintf(stderr,
 			"cloudpartner-emulator: unexpected argument %s\n",
 			argv[optind]);
+		exit(1);
+	}
+	if (!cfg.tls_cert != !cfg.tls_key) {
+		fprintf(stderr, "cloudpartner-emulator: --tls-cert and "
+				"--tls-key go together\n");
 		exit(1);
 	}
 }
@@ -246,7 +264,7 @@ int main(int argc, char **argv)
 		goto out_store;
 	if (server_start() < 0)
 		goto out_store;
-	printf("http://%s:%u\n", cfg.bind, cfg.port);
+	printf("%s\n", server_url());
 	fflush(stdout);
 	if (cfg.step_ms > 0 &&
 	    pthread_create(&clock_thread, NULL, clock_main, NULL)) {

@@ -180,11 +180,8 @@ int op_parse_type(const char *s, enum op_type *out)
 
 void op_location(const struct op *op, char *buf, size_t n)
 {
-	char prefix[128] = "";
+	const char *prefix = cfg.absolute_locations ? server_url() : "";
 
-	if (cfg.absolute_locations)
-		snprintf(prefix, sizeof(prefix), "http://%s:%u", cfg.bind,
-			 cfg.port);
 	if (op->legacy)
 		snprintf(buf, n,
 			 "%s/api/operations/%s?api-version=" API_VERSION,

@@ -6,8 +6,12 @@
  * The raw URI comes from MHD's URI log callback, before MHD splits and
  * unescapes it: the request log must show the path exactly as sent, and
  * ids with '$' must be decoded by us whether they arrive as %24 or raw.
+ *
+ * With --tls-cert/--tls-key the same daemon speaks HTTPS (MHD over
+ * GnuTLS), so TLS tests talk to the emulator itself, not to a proxy.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +40,12 @@ struct trunc {
 };
 
 static struct MHD_Daemon *daemon_;
+static char base_url[128];
+
+/* MHD reads the PEM text from memory and keeps pointing at it while the
+ * daemon runs; plain HTTP passes the empty list. */
+static char *tls_cert, *tls_key;
+static struct MHD_OptionItem tls_opts[3] = {{MHD_OPTION_END, 0, NULL}};
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -150,8 +160,6 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r,
 
 static void apply_fault(const struct fault *f, struct reply *r)
 {
-	char n[32];
-
 	if (f->action == FA_MALFORMED) {
 		reply_text(r, 200, "{\"broken\": ");
 		reply_header(r, "Content-Type",
@@ -165,10 +173,20 @@ static void apply_fault(const struct fault *f, struct reply *r)
 			    "Fault injected by the emulator (status %u).",
 			    f->status);
 	}
+}
+
+/* A rule's headers go on the injected answer or, when it has none, on the
+ * real one; Location replaces the real one's (a 202 already has one). */
+static void fault_headers(const struct fault *f, struct reply *r)
+{
+	char n[32];
+
 	if (f->retry_after) {
 		snprintf(n, sizeof(n), "%ld", f->retry_after);
 		reply_header(r, "Retry-After", n);
 	}
+	if (f->location)
+		reply_header(r, "Location", f->location);
 }
 
 static void handle_normal(struct req *q, struct reply *r)
@@ -274,12 +292,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, const char *method,
 		apply_fault(f, &r);
 	else
 		handle_normal(&q, &r);
-	if (f->retry_after && !f->respond && f->action != FA_MALFORMED) {
-		char n[32];
-
-		snprintf(n, sizeof(n), "%ld", f->retry_after);
-		reply_header(&r, "Retry-After", n);
-	}
+	fault_headers(f, &r);
 	reqlog_done(ctx->log, r.status);
 	ctx->log = NULL;
 	log_line(&q, f, r.status);
@@ -315,6 +328,69 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return dispatch(conn, method, ctx);
 }
 
+static char *pem_load(const char *path)
+{
+	char *pem = read_file(path);
+
+	if (!pem)
+		fprintf(stderr, "cloudpartner-emulator: %s: %s\n", path,
+			strerror(errno));
+	return pem;
+}
+
+static void tls_free(void)
+{
+	free(tls_cert);
+	free(tls_key);
+	tls_cert = tls_key = NULL;
+}
+
+static int tls_load(void)
+{
+	/* a libmicrohttpd built without GnuTLS would only fail later, on
+	 * the first handshake or with an unclear start-up error */
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		fprintf(stderr, "cloudpartner-emulator: this libmicrohttpd "
+				"has no TLS support; --tls-cert cannot work\n");
+		return -1;
+	}
+	tls_cert = pem_load(cfg.tls_cert);
+	tls_key = tls_cert ? pem_load(cfg.tls_key) : NULL;
+	if (!tls_key) {
+		tls_free();
+		return -1;
+	}
+	tls_opts[0] =
+		(struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert};
+	tls_opts[1] =
+		(struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key};
+	tls_opts[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	return 0;
+}
+
+/*
+ * Certificates name hosts, and the test certificate names localhost, not
+ * 127.0.0.1: a loopback HTTPS emulator announces itself as localhost so
+ * that a client verifying it gets a name it can check.
+ */
+static void base_url_set(void)
+{
+	bool https = cfg.tls_cert != NULL;
+	const char *host = cfg.bind;
+
+	if (https && !strncmp(cfg.bind, "127.", 4))
+		host = "localhost";
+	snprintf(base_url, sizeof(base_url), "%s://%s:%u",
+		 https ? "https" : "http", host, cfg.port);
+}
+
+/* scheme://host:port, no trailing slash: what main prints and what
+ * absolute Locations start with */
+const char *server_url(void)
+{
+	return base_url;
+}
+
 int server_start(void)
 {
 	struct sockaddr_in sa = {0};
@@ -330,6 +406,11 @@ int server_start(void)
 			cfg.bind);
 		return -1;
 	}
+	if (cfg.tls_cert) {
+		if (tls_load() < 0)
+			return -1;
+		flags |= MHD_USE_TLS;
+	}
 	delay_init();
 	daemon_ = MHD_start_daemon(
 		flags, (uint16_t)cfg.port, NULL, NULL, on_request, NULL,
@@ -340,16 +421,19 @@ int server_start(void)
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-		MHD_OPTION_END);
+		MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (!daemon_) {
-		fprintf(stderr,
-			"cloudpartner-emulator: cannot listen on %s:%u\n",
+		fprintf(stderr, "cloudpartner-emulator: cannot %s on %s:%u\n",
+			cfg.tls_cert ? "start HTTPS (see mhd: above)"
+				     : "listen",
 			cfg.bind, cfg.port);
+		tls_free();
 		return -1;
 	}
 	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
 	if (info)
 		cfg.port = info->port;
+	base_url_set();
 	return 0;
 }
 
@@ -359,4 +443,5 @@ void server_stop(void)
 	if (daemon_)
 		MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
+	tls_free();
 }

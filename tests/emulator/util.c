@@ -4,6 +4,7 @@
  * e-mail checks and random ids.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -270,4 +271,32 @@ void random_guid(char *buf)
 	random_hex(h, 16);
 	snprintf(buf, 37, "%.8s-%.4s-4%.3s-a%.3s-%.12s", h, h + 8, h + 13,
 		 h + 17, h + 20);
+}
+
+/*
+ * The whole of a small file, NUL-terminated (MHD takes PEM as a string),
+ * or NULL with errno set.  The cap keeps a wrong path such as /dev/zero
+ * from eating memory.
+ */
+char *read_file(const char *path)
+{
+	const size_t max = 1024 * 1024;
+	FILE *f = fopen(path, "r");
+	char *data;
+	size_t n;
+	int err;
+
+	if (!f)
+		return NULL;
+	data = malloc(max + 1);
+	n = data ? fread(data, 1, max + 1, f) : 0;
+	err = !data ? ENOMEM : ferror(f) ? errno : n > max ? EFBIG : 0;
+	fclose(f);
+	if (err) {
+		free(data);
+		errno = err;
+		return NULL;
+	}
+	data[n] = '\0';
+	return data;
 }

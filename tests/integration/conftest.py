@@ -9,6 +9,7 @@ timeout, so the suite never hangs.
 import json
 import os
 import re
+import ssl
 import subprocess
 import tempfile
 import time
@@ -70,8 +71,21 @@ def _check_sanitizers(path, who):
         pytest.fail(f"{who} reported a sanitizer error:\n{text[start:start + 4000]}")
 
 
+def tls_context(args):
+    """For an emulator started with --tls-cert: a client context that
+    trusts that (self-signed) certificate, so the test's own calls verify
+    it as partnerfs does. None for plain HTTP."""
+    args = list(args)
+    if "--tls-cert" not in args:
+        return None
+    return ssl.create_default_context(
+        cafile=args[args.index("--tls-cert") + 1])
+
+
 class Emulator:
-    """A cloudpartner-emulator process and its control endpoints."""
+    """A cloudpartner-emulator process and its control endpoints; with
+    --tls-cert/--tls-key among args it speaks HTTPS (url https://localhost:N).
+    """
 
     def __init__(self, tmp, args=()):
         self.stderr_path = os.path.join(tmp, "emulator.err")
@@ -90,10 +104,11 @@ class Emulator:
             r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
             if r:
                 line = self.proc.stdout.readline().strip()
-        if not line.startswith("http://"):
+        if not line.startswith(("http://", "https://")):
             _stop(self.proc)
             raise RuntimeError(f"emulator did not start: {line!r}")
         self.url = line
+        self.ssl = tls_context(args)
 
     def call(self, method, path, body=None, headers=None, timeout=10):
         data = None
@@ -104,7 +119,8 @@ class Emulator:
         req = urllib.request.Request(self.url + path, data=data, method=method,
                                      headers=hdrs)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout,
+                                        context=self.ssl) as r:
                 return r.status, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.read()
@@ -191,6 +207,20 @@ class Mount:
         _stop(self.proc)
         self._err.close()
         _check_sanitizers(self.stderr_path, "partnerfs")
+
+
+@pytest.fixture(scope="session")
+def cert(tmp_path_factory):
+    """A self-signed certificate for localhost: (cert.pem, key.pem)."""
+    d = tmp_path_factory.mktemp("tls")
+    key, crt = str(d / "key.pem"), str(d / "cert.pem")
+    r = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-keyout", key, "-out", crt, "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost"],
+        capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return crt, key
 
 
 @pytest.fixture

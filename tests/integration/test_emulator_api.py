@@ -14,6 +14,7 @@ import re
 import select
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -44,12 +45,17 @@ class Emulator:
                                      stderr=self.log)
         ready, _, _ = select.select([self.proc.stdout], [], [], 10)
         line = self.proc.stdout.readline().decode() if ready else ""
-        if not line.startswith("http://"):
+        if not line.startswith(("http://", "https://")):
             self.stop()
             raise RuntimeError(f"emulator did not start: {line!r}")
         self.url = line.strip()
         u = urllib.parse.urlsplit(self.url)
         self.host, self.port = u.hostname, u.port
+        # --tls-cert: the test trusts that self-signed certificate only.
+        self.ssl = None
+        if "--tls-cert" in args:
+            cafile = args[args.index("--tls-cert") + 1]
+            self.ssl = ssl.create_default_context(cafile=str(cafile))
 
     def stop(self):
         if self.proc.poll() is None:
@@ -67,7 +73,12 @@ class Emulator:
 
     def raw(self, method, path, body=None, headers=None, timeout=10):
         """One request; returns (status, headers dict lowercased, bytes)."""
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        if self.ssl:
+            conn = http.client.HTTPSConnection(self.host, self.port,
+                                               timeout=timeout, context=self.ssl)
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port,
+                                              timeout=timeout)
         try:
             if isinstance(body, (dict, list)):
                 body = json.dumps(body)
@@ -180,6 +191,70 @@ def test_offers_flag_creates_synthetic_offers(start):
     assert [o["id"] for o in doc] == ["offer-00001", "offer-00002", "offer-00003"]
     assert {o["status"] for o in doc} == {"neverPublished"}
     assert e.api("GET", OFFER + "/offer-00002", token="tok")[2]["definition"]["plans"]
+
+
+def tls_args(cert):
+    return ("--tls-cert", cert[0], "--tls-key", cert[1])
+
+
+def test_tls_mode_serves_https_with_the_given_certificate(start, cert):
+    e = start(*tls_args(cert))
+    # localhost: the name the certificate carries, not 127.0.0.1.
+    assert e.url == f"https://localhost:{e.port}"
+    st, _, doc = e.api("GET", "/api/publishers")
+    assert st == 200 and doc[0]["id"] == "contoso"
+    assert e.requests()[0]["headers"]["authorization"] == f"Bearer {TOKEN}"
+    # A client that does not trust the certificate gets no further than
+    # the handshake, and nothing is recorded.
+    e.raw("DELETE", "/_emulator/requests")
+    conn = http.client.HTTPSConnection(e.host, e.port, timeout=10,
+                                       context=ssl.create_default_context())
+    with pytest.raises(ssl.SSLCertVerificationError):
+        conn.request("GET", "/api/publishers?" + API)
+    conn.close()
+    # Nor does plain HTTP get an answer on that port.
+    with socket.create_connection((e.host, e.port), timeout=10) as s:
+        s.sendall(b"GET /api/publishers HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            data = s.recv(65536)
+        except ConnectionResetError:
+            data = b""
+        assert not data.startswith(b"HTTP/")
+    assert e.requests() == []
+
+
+def test_tls_absolute_locations_are_https(start, cert):
+    e = start("--absolute-locations", *tls_args(cert))
+    new_offer(e, "tls-abs")
+    h = publish(e, "tls-abs")
+    assert h["location"].startswith(
+        e.url + "/api/publishers/contoso/offers/tls-abs/operations/")
+    assert h["operation-location"] == h["location"]
+    assert e.api("GET", op_path(h["location"]), query=None)[0] == 200
+
+
+@pytest.mark.parametrize("which,message", [
+    ("cert-only", "--tls-cert and --tls-key go together"),
+    ("missing", "/nonexistent/cert.pem: No such file or directory"),
+    ("swapped", "cannot start HTTPS"),
+])
+def test_tls_flag_errors_exit_1_with_a_reason(cert, which, message):
+    crt, key = cert
+    args = {"cert-only": ["--tls-cert", crt],
+            "missing": ["--tls-cert", "/nonexistent/cert.pem", "--tls-key", key],
+            "swapped": ["--tls-cert", key, "--tls-key", crt]}[which]
+    r = subprocess.run([str(EMULATOR), "--port", "0"] + args,
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and r.stdout == ""
+    assert message in r.stderr
+    assert not SANITIZER_RE.search(r.stderr), r.stderr
+
+
+def test_help_lists_the_tls_flags():
+    r = subprocess.run([str(EMULATOR), "-h"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 0
+    assert "--tls-cert FILE --tls-key FILE" in r.stdout
 
 
 def test_sigterm_and_sigint_exit_cleanly(start):
@@ -878,6 +953,33 @@ def test_fault_delay_then_normal_answer(emu):
     t0 = time.monotonic()
     st, _, _ = emu.api("GET", "/api/offerTypes")
     assert st == 200 and time.monotonic() - t0 >= 0.35
+
+
+def test_fault_location_makes_a_redirect(emu):
+    elsewhere = "http://127.0.0.2:9/api/publishers?" + API
+    emu.fault(method="GET", path="/api/offerTypes", status=307,
+              location=elsewhere)
+    st, h, doc = emu.api("GET", "/api/offerTypes")
+    assert st == 307 and h["location"] == elsewhere
+    assert doc["error"]["code"] == "InjectedFault"
+    assert emu.api("GET", "/api/offerTypes")[0] == 200
+
+
+def test_fault_location_alone_replaces_the_real_answers(emu):
+    new_offer(emu, "loc-only")
+    emu.fault(method="POST", path=OFFER + "/loc-only/publish",
+              location="https://other.example/op")
+    h = publish(emu, "loc-only")
+    assert h["location"] == "https://other.example/op"
+    assert h["operation-location"].startswith(OFFER + "/loc-only/operations/")
+
+
+def test_fault_location_must_be_one_header_line(emu):
+    for bad in ({"path": "/x", "location": 5},
+                {"path": "/x", "location": "/a\r\nSet-Cookie: x=1"}):
+        st, _, data = emu.raw("POST", "/_emulator/faults", bad)
+        assert st == 400 and b"location" in data
+    assert emu.api("GET", "/api/offerTypes")[0] == 200
 
 
 def test_fault_applies_to_token_endpoint(emu):
