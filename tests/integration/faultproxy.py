@@ -1,29 +1,23 @@
-"""A TCP proxy in front of the emulator, for faults the emulator cannot
-make itself because they happen below HTTP or before it has read a
-request: closing a connection as soon as it is accepted (nothing of the
-request read), and terminating TLS with a test certificate (the emulator
-speaks plain HTTP). It counts the connections it accepted.
+"""A TCP proxy in front of the emulator, for a fault the emulator cannot
+make itself because it happens before it has read a request: closing a
+connection as soon as it is accepted (nothing of the request read). It
+counts the connections it accepted. (TLS tests use the emulator's own
+HTTPS mode, --tls-cert/--tls-key.)
 
     p = FaultProxy(emu.url)                 # http://127.0.0.1:<port>
-    p = FaultProxy(emu.url, tls=(cert, key))  # https://localhost:<port>
     p.reject(2)     # the next two connections are closed at once
     p.connections   # accepted so far
     p.close()
 """
 import socket
-import ssl
 import threading
 import urllib.parse
 
 
 class FaultProxy:
-    def __init__(self, upstream_url, tls=None):
+    def __init__(self, upstream_url):
         u = urllib.parse.urlsplit(upstream_url)
         self.upstream = (u.hostname, u.port)
-        self.ctx = None
-        if tls:
-            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            self.ctx.load_cert_chain(*tls)
         self.lock = threading.Lock()
         self.connections = 0
         self.rejected = 0
@@ -36,8 +30,7 @@ class FaultProxy:
         self.sock.listen(64)
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
-        host = "localhost" if tls else "127.0.0.1"
-        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
@@ -76,10 +69,8 @@ class FaultProxy:
     def _serve(self, c):
         try:
             c.settimeout(30)
-            if self.ctx:
-                c = self.ctx.wrap_socket(c, server_side=True)
             up = socket.create_connection(self.upstream, timeout=30)
-        except (OSError, ssl.SSLError):
+        except OSError:
             _close(c)
             return
         with self.lock:
@@ -120,7 +111,7 @@ def _pump(src, dst):
             if not data:
                 break
             dst.sendall(data)
-    except (OSError, ssl.SSLError):
+    except OSError:
         pass
     _close(src)
     _close(dst)

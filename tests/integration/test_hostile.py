@@ -1,23 +1,30 @@
 """Hostile input (issue 7): names a user (or a script) passes, ids a
 server puts in listings, a response larger than partnerfs accepts,
-redirects, and TLS verification against a self-signed certificate.
+redirects (to another host too), and TLS verification against a
+self-signed certificate.
+
+The TLS tests run the emulator in its HTTPS mode (--tls-cert/--tls-key,
+conftest's 'cert' fixture): partnerfs talks TLS to the emulator itself.
+Redirects are scripted with the emulator's faults ("status" + "location");
+"another host" is a small recording HTTP server on 127.0.0.2, a different
+loopback address, so a request that reached it would be counted there.
 
 test_tree.py has the basic invalid-name table (%2e%2e, %2F, control
 bytes, 256 bytes); redirects that are not followed and Locations on other
-hosts are unit-tested in tests/unit/test_wire.c and fuzzed
+hosts are also unit-tested in tests/unit/test_wire.c and fuzzed
 (tests/fuzz/fuzz_location.c).
 
     /usr/bin/python3 -m pytest -q --timeout 60 tests/integration/test_hostile.py
 """
 import errno
+import http.server
 import json
 import os
-import subprocess
+import threading
 
 import pytest
 
-from faultproxy import FaultProxy
-from ophelpers import fs_requests, read_text
+from ophelpers import API_VERSION, fs_requests, read_text
 from util import errno_of, run
 
 OFFERS = "/api/publishers/contoso/offers"
@@ -148,45 +155,112 @@ def test_a_redirect_is_not_followed(emu, make_mount):
     assert "302" in read_text(m.p(".partnerfs", "last-error"))
 
 
-# --------------------------------------------------------------- TLS
+# -------------------------------------------------- another host
+
+class OtherHost:
+    """'Another host': an HTTP server on 127.0.0.2 that records every
+    connection and request, and answers each request 200 with a plausible
+    status document, so a followed redirect would look like success."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.connections = 0
+        self.requests = []
+        me = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                with me.lock:
+                    me.requests.append((self.command, self.path,
+                                        dict(self.headers)))
+                body = b'{"status": "succeeded", "steps": []}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = answer
+
+            def log_message(self, *args):
+                pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+
+            def verify_request(self, request, client_address):
+                with me.lock:
+                    me.connections += 1
+                return True
+
+        self.server = Server(("127.0.0.2", 0), Handler)
+        self.url = f"http://127.0.0.2:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
 
 @pytest.fixture
-def cert(tmpdir_short):
-    key = os.path.join(tmpdir_short, "key.pem")
-    crt = os.path.join(tmpdir_short, "cert.pem")
-    r = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-         "-keyout", key, "-out", crt, "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost"],
-        capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    return crt, key
+def other_host():
+    h = OtherHost()
+    yield h
+    h.close()
 
 
-def test_tls_is_verified_by_default(emu, make_mount, cert):
-    proxy = FaultProxy(emu.url, tls=cert)
-    try:
-        m = make_mount(proxy.url, expect_fail=True)
-        assert m.proc.wait(20) == 1
-        err = m.log()
-        # The one-line reason names the endpoint; curl's own words
-        # ("certificate") are not passed up to it yet.
-        assert err.startswith(f"partnerfs: {proxy.url}: transport error "
-                              f"talking to localhost:{proxy.port}"), err
-        assert not os.path.ismount(m.path)
-        assert fs_requests(emu) == []
-    finally:
-        proxy.close()
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_to_another_host_reaches_nothing_there(
+        emu, make_mount, other_host, status):
+    m = make_mount(emu, "retries=3")
+    os.listdir(m.p("publishers", "contoso", "offers"))
+    path = OFFERS + "/contoso-vm/status"
+    emu.fault(method="GET", path=path, status=status, count=1,
+              location=f"{other_host.url}{path}?{API_VERSION}")
+    emu.clear_requests()
+    assert errno_of(read_text, m.offer("contoso-vm", "status")) == errno.EIO
+    # Answered as is: not followed, not retried.
+    assert [(r["path"], r["status"]) for r in fs_requests(emu)] == \
+        [(path, status)]
+    assert str(status) in read_text(m.p(".partnerfs", "last-error"))
+    # Not a connection, so not a request and never the bearer token.
+    assert other_host.connections == 0 and other_host.requests == []
+    # The redirect was one answer; the mount goes on working.
+    assert read_text(m.offer("contoso-vm", "status")) == "succeeded\n"
+    assert other_host.connections == 0
 
 
-def test_tls_works_with_cafile(emu, make_mount, cert):
-    proxy = FaultProxy(emu.url, tls=cert)
-    try:
-        m = make_mount(proxy.url, f"cafile={cert[0]}")
-        assert read_text(m.offer("contoso-vm", "status")) == "succeeded\n"
-        assert proxy.connections >= 1
-        reqs = fs_requests(emu)
-        assert reqs and all(r["headers"]["authorization"] ==
-                            "Bearer sandbox-token" for r in reqs)
-    finally:
-        proxy.close()
+# --------------------------------------------------------------- TLS
+
+def tls_emulator(make_emulator, cert):
+    e = make_emulator("--tls-cert", cert[0], "--tls-key", cert[1])
+    assert e.url.startswith("https://localhost:")
+    return e
+
+
+def test_tls_is_verified_by_default(make_emulator, make_mount, cert):
+    emu = tls_emulator(make_emulator, cert)
+    m = make_mount(emu, expect_fail=True)
+    assert m.proc.wait(20) == 1
+    err = m.log()
+    port = emu.url.rsplit(":", 1)[1]
+    # One line that names the endpoint; curl's own words ("certificate")
+    # are not passed up to it yet.
+    assert err.startswith(f"partnerfs: {emu.url}: transport error "
+                          f"talking to localhost:{port}"), err
+    assert err.count("\n") == 1, err
+    assert not os.path.ismount(m.path)
+    # The handshake failed: no request, so no token, reached the server.
+    assert emu.requests(api_only=False) == []
+
+
+def test_tls_works_with_cafile(make_emulator, make_mount, cert):
+    emu = tls_emulator(make_emulator, cert)
+    m = make_mount(emu, f"cafile={cert[0]}")
+    assert read_text(m.offer("contoso-vm", "status")) == "succeeded\n"
+    reqs = fs_requests(emu)
+    assert reqs and all(r["headers"]["authorization"] ==
+                        "Bearer sandbox-token" for r in reqs)
