@@ -1,11 +1,12 @@
 """Hostile input (issue 7): names a user (or a script) passes, ids a
 server puts in listings, a response larger than partnerfs accepts,
-redirects (to another host too), and TLS verification against a
-self-signed certificate.
+redirects and operation Locations that point to another host, and TLS
+verification against a self-signed certificate.
 
 The TLS tests run the emulator in its HTTPS mode (--tls-cert/--tls-key,
 conftest's 'cert' fixture): partnerfs talks TLS to the emulator itself.
-Redirects are scripted with the emulator's faults ("status" + "location");
+Redirects and foreign Locations are scripted with the emulator's faults
+("status" + "location", or "location" alone on a real 202);
 "another host" is a small recording HTTP server on 127.0.0.2, a different
 loopback address, so a request that reached it would be counted there.
 
@@ -21,6 +22,7 @@ import http.server
 import json
 import os
 import threading
+import time
 
 import pytest
 
@@ -231,6 +233,27 @@ def test_a_redirect_to_another_host_reaches_nothing_there(
     # The redirect was one answer; the mount goes on working.
     assert read_text(m.offer("contoso-vm", "status")) == "succeeded\n"
     assert other_host.connections == 0
+
+
+def test_an_operation_location_on_another_host_is_never_polled(
+        make_emulator, make_mount, other_host):
+    # Only Location, so there is no same-host Operation-Location to use.
+    emu = make_emulator("--location-header=location")
+    m = make_mount(emu, "poll_interval=0.2")
+    publish = m.offer("contoso-draft", "publish")
+    path = OFFERS + "/contoso-draft/publish"
+    emu.fault(method="POST", path=path,
+              location=f"{other_host.url}/api/operations/x?{API_VERSION}")
+    emu.clear_requests()
+    with open(publish, "w") as f:
+        f.write("a@x.com\n")
+    # The publish itself was accepted, once.
+    assert [r["status"] for r in fs_requests(emu, path=path)] == [202]
+    assert "status: 202\n" in read_text(publish)
+    assert "operation location" in read_text(m.p(".partnerfs", "last-error"))
+    # Several poll intervals later, still nothing went there.
+    time.sleep(1)
+    assert other_host.connections == 0 and other_host.requests == []
 
 
 # --------------------------------------------------------------- TLS
