@@ -22,8 +22,10 @@ struct entry {
 	struct doc *doc; /* NULL while only an error is remembered */
 	int err;	 /* remembered -ENOENT / -EACCES, else 0 */
 	struct timespec fetched;
-	unsigned long gen; /* bumped by every invalidation of this key */
-	int fetching;	   /* a thread is fetching; others wait on cond */
+	unsigned long gen;     /* bumped by every invalidation of this key */
+	unsigned long answers; /* fetches whose answer was stored */
+	int fetching;	       /* a thread is fetching; others wait on cond */
+	int waiters;	       /* threads waiting for that fetch: keep e */
 };
 
 #define CACHE_BUCKETS 4096
@@ -96,6 +98,22 @@ static unsigned hash_key(const char *key)
 	return h % CACHE_BUCKETS;
 }
 
+/* The start of the file-system request this thread is serving, if any. */
+static _Thread_local struct timespec scope_start;
+static _Thread_local int scope_active;
+
+void cache_scope_begin(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &scope_start);
+	scope_active = 1;
+}
+
+static int timespec_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 static double seconds_since(const struct timespec *t)
 {
 	struct timespec now;
@@ -142,7 +160,7 @@ static void cache_evict_locked(void)
 		for (size_t b = 0; b < CACHE_BUCKETS; b++)
 			for (struct entry **p = &cache.buckets[b]; *p;
 			     p = &(*p)->next) {
-				if ((*p)->fetching)
+				if ((*p)->fetching || (*p)->waiters)
 					continue;
 				if (!victim ||
 				    seconds_since(&(*p)->fetched) >
@@ -160,13 +178,27 @@ static void cache_evict_locked(void)
 	}
 }
 
+/* Fresh: younger than the ttl, or received after the request this thread
+ * serves began, so that one request (a getattr checks that an offer exists,
+ * then shows it) never asks twice for one document, even with a ttl of 0. */
 static int entry_is_fresh(const struct entry *e)
 {
 	if (!e->doc && !e->err)
 		return 0;
 	if (e->fetched.tv_sec == 0 && e->fetched.tv_nsec == 0)
 		return 0;
+	if (scope_active && !timespec_before(&e->fetched, &scope_start))
+		return 1;
 	return seconds_since(&e->fetched) < cache.ttl;
+}
+
+static int entry_answer(struct entry *e, struct doc **out)
+{
+	cache.hits++;
+	if (!e->err)
+		*out = doc_get(e->doc);
+	pthread_mutex_unlock(&cache.lock);
+	return e->err;
 }
 
 int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
@@ -180,29 +212,23 @@ int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 		return -ENOMEM;
 	}
 	for (;;) {
-		if (entry_is_fresh(e)) {
-			cache.hits++;
-			int err = e->err;
-			if (!err)
-				*out = doc_get(e->doc);
-			pthread_mutex_unlock(&cache.lock);
-			return err;
-		}
+		if (entry_is_fresh(e))
+			return entry_answer(e, out);
 		if (!e->fetching)
 			break;
 		/* Someone is already asking the API for this key: share
-		 * their answer rather than sending a second request. With
-		 * a ttl of 0 the answer is still fresh for us once. */
-		unsigned long gen = e->gen;
-		while (e->fetching)
+		 * their answer rather than sending a second request. It
+		 * arrives after we asked, so it is fresh for us whatever the
+		 * ttl, even if the next fetch has begun by the time we wake
+		 * (waiting for that one too would queue every reader behind
+		 * every fetch). */
+		unsigned long gen = e->gen, answers = e->answers;
+		e->waiters++;
+		while (e->fetching && e->answers == answers)
 			pthread_cond_wait(&cache.cond, &cache.lock);
-		if (gen == e->gen && (e->doc || e->err) && cache.ttl <= 0) {
-			int err = e->err;
-			if (!err)
-				*out = doc_get(e->doc);
-			pthread_mutex_unlock(&cache.lock);
-			return err;
-		}
+		e->waiters--;
+		if (gen == e->gen && e->answers != answers)
+			return entry_answer(e, out);
 	}
 	e->fetching = 1;
 	cache.misses++;
@@ -224,6 +250,7 @@ int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 			doc_put(e->doc);
 			e->doc = err ? NULL : doc_get(fresh);
 			e->err = err;
+			e->answers++;
 			clock_gettime(CLOCK_MONOTONIC, &e->fetched);
 		}
 	}

@@ -1,7 +1,9 @@
 /* fuse_ops.c: FUSE callbacks only. Each one resolves its path to a node
  * (tree.c) and asks the node's row (nodes.c) to show, store, list or wait.
  * Here live only the rules every file shares: snapshots fixed from open()
- * to release(), when a write is handed to store(), who may write what. */
+ * to release(), when a write is handed to store(), who may write what.
+ * Every callback that may reach a document starts with cache_scope_begin(),
+ * so that one request fetches one document at most once. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -12,6 +14,7 @@
 
 #include "fuse_refuse.h"
 #include "partnerfs/buf.h"
+#include "partnerfs/cache.h"
 #include "partnerfs/fuse_ops.h"
 #include "partnerfs/notify.h"
 #include "partnerfs/tree.h"
@@ -136,6 +139,7 @@ static int stat_fill(const struct node *n, const struct content *snapshot,
 static int pfs_getattr(const char *path, struct stat *st,
 		       struct fuse_file_info *fi)
 {
+	cache_scope_begin();
 	struct handle *h = handle_of(fi);
 	if (h && !(h->node.type->flags & NODE_LIVE))
 		return stat_fill(&h->node, h->have_content ? &h->content : NULL,
@@ -169,6 +173,7 @@ static int pfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		       off_t off, struct fuse_file_info *fi,
 		       enum fuse_readdir_flags flags)
 {
+	cache_scope_begin();
 	(void)off;
 	(void)fi;
 	(void)flags;
@@ -187,6 +192,7 @@ static int pfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 
 static int pfs_readlink(const char *path, char *buf, size_t size)
 {
+	cache_scope_begin();
 	struct node n;
 	int err = tree_resolve(path, &n);
 	if (err)
@@ -203,6 +209,7 @@ static int caller_is_toucher(void)
 
 static int pfs_open(const char *path, struct fuse_file_info *fi)
 {
+	cache_scope_begin();
 	struct node n;
 	int err = tree_resolve(path, &n);
 	if (err)
@@ -249,6 +256,7 @@ static int wait_interrupted(void)
 static int pfs_read(const char *path, char *buf, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
+	cache_scope_begin();
 	(void)path;
 	struct handle *h = handle_of(fi);
 	const struct node_type *t = h->node.type;
@@ -316,6 +324,7 @@ static int handle_store(struct handle *h)
 static int pfs_write(const char *path, const char *data, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
+	cache_scope_begin();
 	(void)path;
 	struct handle *h = handle_of(fi);
 	if (h->toucher || !(h->node.type->flags & NODE_WRITABLE))
@@ -353,6 +362,7 @@ static int pfs_write(const char *path, const char *data, size_t size, off_t off,
 
 static int pfs_flush(const char *path, struct fuse_file_info *fi)
 {
+	cache_scope_begin();
 	(void)path;
 	struct handle *h = handle_of(fi);
 	return h ? handle_store(h) : 0;
@@ -360,12 +370,14 @@ static int pfs_flush(const char *path, struct fuse_file_info *fi)
 
 static int pfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
+	cache_scope_begin();
 	(void)datasync;
 	return pfs_flush(path, fi);
 }
 
 static int pfs_release(const char *path, struct fuse_file_info *fi)
 {
+	cache_scope_begin();
 	(void)path;
 	struct handle *h = handle_of(fi);
 	if (h)
@@ -375,6 +387,7 @@ static int pfs_release(const char *path, struct fuse_file_info *fi)
 
 static int pfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
+	cache_scope_begin();
 	struct handle *h = handle_of(fi);
 	struct node n;
 	int err = node_of(path, fi, &n);
@@ -392,6 +405,7 @@ static int pfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 static int pfs_utimens(const char *path, const struct timespec tv[2],
 		       struct fuse_file_info *fi)
 {
+	cache_scope_begin();
 	(void)tv;
 	struct node n;
 	int err = node_of(path, fi, &n);
@@ -405,6 +419,7 @@ static int pfs_utimens(const char *path, const struct timespec tv[2],
 
 static int pfs_access(const char *path, int mask)
 {
+	cache_scope_begin();
 	struct node n;
 	int err = tree_resolve(path, &n);
 	if (err)
@@ -417,6 +432,7 @@ static int pfs_access(const char *path, int mask)
 static int pfs_getxattr(const char *path, const char *name, char *value,
 			size_t size)
 {
+	cache_scope_begin();
 	int is_url = strcmp(name, XATTR_URL) == 0;
 	if (!is_url && strcmp(name, XATTR_ETAG) != 0)
 		return -ENODATA; /* security.*, system.*: from memory */
@@ -444,6 +460,7 @@ static int pfs_getxattr(const char *path, const char *name, char *value,
 
 static int pfs_listxattr(const char *path, char *list, size_t size)
 {
+	cache_scope_begin();
 	struct node n;
 	int err = tree_resolve(path, &n);
 	if (err)
@@ -495,6 +512,7 @@ static int handle_try_wait(struct handle *h)
 static int pfs_poll(const char *path, struct fuse_file_info *fi,
 		    struct fuse_pollhandle *ph, unsigned *reventsp)
 {
+	cache_scope_begin();
 	(void)path;
 	struct handle *h = handle_of(fi);
 	if (!(h->node.type->flags & NODE_BLOCKING)) {

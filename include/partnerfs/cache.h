@@ -33,6 +33,10 @@ void cache_cleanup(void);
  * (404/403 answers are remembered for the ttl too). */
 int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 	      struct doc **out);
+/* Marks the start of one file-system request on this thread: documents
+ * received from now on are fresh for the rest of it whatever the ttl.
+ * Threads that never call it (the poller) only see the ttl. */
+void cache_scope_begin(void);
 /* Drops key, and every key starting with key when prefix is nonzero. */
 void cache_invalidate(const char *key, int prefix);
 

@@ -227,6 +227,20 @@ def test_cache_ttl(ttl, requests, emu, make_mount):
     assert config_of(m)["cache_ttl"] == ttl
 
 
+def test_cache_ttl_0_asks_once_per_request(emu, make_mount):
+    """Even uncached, one stat of an offer directory (it checks the offer
+    exists, then shows it) sends one listing request, not one per step."""
+    m = make_mount(emu, "cache_ttl=0")
+    d = m.p("publishers", "contoso", "offers", "contoso-vm")
+    os.stat(d)  # the kernel now knows the name: the next stat is a GETATTR
+    emu.clear_requests()
+    os.stat(d)
+    assert len(fs_requests(emu, path="/api/publishers/contoso/offers")) == 1
+    emu.clear_requests()
+    os.stat(d)
+    assert len(fs_requests(emu, path="/api/publishers/contoso/offers")) == 1
+
+
 def test_timeout(emu, make_mount):
     m = make_mount(emu, "timeout=1,retries=0")
     assert config_of(m)["timeout"] == "1"
