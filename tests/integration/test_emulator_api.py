@@ -956,7 +956,7 @@ def test_fault_delay_then_normal_answer(emu):
 
 
 def test_fault_location_makes_a_redirect(emu):
-    elsewhere = "http://127.0.0.2:9/api/publishers?" + API
+    elsewhere = "http://127.0.0.1:9/api/publishers?" + API
     emu.fault(method="GET", path="/api/offerTypes", status=307,
               location=elsewhere)
     st, h, doc = emu.api("GET", "/api/offerTypes")

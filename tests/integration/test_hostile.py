@@ -7,8 +7,9 @@ The TLS tests run the emulator in its HTTPS mode (--tls-cert/--tls-key,
 conftest's 'cert' fixture): partnerfs talks TLS to the emulator itself.
 Redirects and foreign Locations are scripted with the emulator's faults
 ("status" + "location", or "location" alone on a real 202);
-"another host" is a small recording HTTP server on 127.0.0.2, a different
-loopback address, so a request that reached it would be counted there.
+"another host" is a small recording HTTP server on 127.0.0.1 with a port
+of its own (another origin to partnerfs), so a request that reached it
+would be counted there.
 
 test_tree.py has the basic invalid-name table (%2e%2e, %2F, control
 bytes, 256 bytes); redirects that are not followed and Locations on other
@@ -160,8 +161,8 @@ def test_a_redirect_is_not_followed(emu, make_mount):
 # -------------------------------------------------- another host
 
 class OtherHost:
-    """'Another host': an HTTP server on 127.0.0.2 that records every
-    connection and request, and answers each request 200 with a plausible
+    """'Another host': an HTTP server on a 127.0.0.1 port of its own that
+    records every connection and request, and answers each request 200 with a plausible
     status document, so a followed redirect would look like success."""
 
     def __init__(self):
@@ -195,8 +196,8 @@ class OtherHost:
                     me.connections += 1
                 return True
 
-        self.server = Server(("127.0.0.2", 0), Handler)
-        self.url = f"http://127.0.0.2:{self.server.server_address[1]}"
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        daemon=True)
         self.thread.start()
