@@ -162,8 +162,9 @@ def test_a_redirect_is_not_followed(emu, make_mount):
 
 class OtherHost:
     """'Another host': an HTTP server on a 127.0.0.1 port of its own that
-    records every connection and request, and answers each request 200 with a plausible
-    status document, so a followed redirect would look like success."""
+    records every connection and request, and answers each request 200
+    with a plausible status document, so a followed redirect would look
+    like success."""
 
     def __init__(self):
         self.lock = threading.Lock()
