@@ -439,7 +439,9 @@ static struct op *next_due_locked(double now, double *wait_s)
 	return best;
 }
 
-static void tracker_poll_once(struct op *o)
+/* base: when this poll was due, so that an operation is polled every
+ * interval and not every interval plus the time the request took. */
+static void tracker_poll_once(struct op *o, double base)
 {
 	char *url = strdup(o->url);
 	char *pub = strdup(o->pub), *offer = strdup(o->offer),
@@ -477,7 +479,12 @@ static void tracker_poll_once(struct op *o)
 		if (retry_after > 0 && (double)retry_after < delay)
 			delay = (double)retry_after;
 	}
-	o->next_poll = now_mono() + delay;
+	/* Counted from when the poll was due; but a request slower than the
+	 * interval must not make us poll back to back, and a backoff runs
+	 * from the failure. */
+	double end = now_mono();
+	double soonest = err ? end + delay : end + delay / 2;
+	o->next_poll = base + delay > soonest ? base + delay : soonest;
 	if (changed)
 		pthread_cond_broadcast(&tr.changed);
 	pthread_mutex_unlock(&tr.lock);
@@ -497,10 +504,15 @@ static void *tracker_poller(void *unused)
 	pthread_mutex_lock(&tr.lock);
 	while (tr.running) {
 		double wait_s;
-		struct op *o = next_due_locked(now_mono(), &wait_s);
+		double now = now_mono();
+		struct op *o = next_due_locked(now, &wait_s);
 		if (o) {
 			o->polling = 1;
-			tracker_poll_once(o);
+			/* Far behind (a busy server): start afresh, rather
+			 * than polling back to back to catch up. */
+			tracker_poll_once(o, now - o->next_poll < tr.interval
+						     ? o->next_poll
+						     : now);
 			continue;
 		}
 		struct timespec until = deadline_in(wait_s);
