@@ -434,8 +434,14 @@ static int pfs_getxattr(const char *path, const char *name, char *value,
 {
 	cache_scope_begin();
 	int is_url = strcmp(name, XATTR_URL) == 0;
+	/* Only the user namespace is served. Saying so for the others
+	 * (ENOTSUP, as the kernel does for a namespace a file system has no
+	 * handler for) lets `ls -l` stop asking every entry for its SELinux
+	 * label and ACL: coreutils remembers an unsupported device. */
+	if (strncmp(name, "user.", 5) != 0)
+		return -ENOTSUP;
 	if (!is_url && strcmp(name, XATTR_ETAG) != 0)
-		return -ENODATA; /* security.*, system.*: from memory */
+		return -ENODATA;
 	struct node n;
 	int err = tree_resolve(path, &n);
 	if (err)

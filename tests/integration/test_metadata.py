@@ -78,18 +78,6 @@ def test_status_has_url_but_no_etag(emu, mnt):
     assert ei.value.errno == errno.ENODATA
 
 
-def test_foreign_xattrs_are_enodata_without_a_request(emu, mnt):
-    path = mnt.offer("contoso-vm", "offer.json")
-    read_text(path)
-    emu.clear_requests()
-    for name in ("security.selinux", "system.posix_acl_access",
-                 "user.other", "trusted.x"):
-        with pytest.raises(OSError) as ei:
-            os.getxattr(path, name)
-        assert ei.value.errno == errno.ENODATA, name
-    assert fs_requests(emu) == []
-
-
 def test_setting_or_removing_xattrs_is_eperm(mnt):
     path = mnt.offer("contoso-vm", "offer.json")
     for call in (lambda: os.setxattr(path, "user.partnerfs.etag", b"x"),
