@@ -294,7 +294,9 @@ static int parse_seconds(const char *text, double dflt, double min, double *out)
 	char *end;
 	errno = 0;
 	double v = strtod(text, &end);
-	if (errno || end == text || *end || v < min || v > 86400)
+	/* !(in range), not (below || above): strtod accepts "nan", which
+	 * compares false with everything and would pass as a wait time. */
+	if (errno || end == text || *end || !(v >= min && v <= 86400))
 		return -1;
 	*out = v;
 	return 0;
@@ -324,12 +326,20 @@ static void absolute_path(char **path)
 	}
 }
 
+/* The URL goes into every request, a line of .partnerfs/config and log
+ * lines: no blank and no control byte (a \v or \x01 got past a check for
+ * " \t\r\n" only; found by tests/fuzz/fuzz_options). */
 static int is_http_url(const char *url)
 {
 	const char *host = strncmp(url, "https://", 8) == 0  ? url + 8
 			   : strncmp(url, "http://", 7) == 0 ? url + 7
 							     : NULL;
-	return host && *host && *host != '/' && !strpbrk(url, " \t\r\n");
+	if (!host || !*host || *host == '/')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 0;
+	return 1;
 }
 
 /* api-version goes into every query string: a date like 2017-10-31,
@@ -474,9 +484,16 @@ void options_free(struct fuse_args *args, struct fuse_cmdline_opts *opts)
 	free(opts->mountpoint);
 	opts->mountpoint = NULL;
 	fuse_opt_free_args(args);
+	/* All of the parser's own state goes, not only what it handed out,
+	 * so that another options_parse() in the same process starts afresh
+	 * (main.c parses once; tests/fuzz/fuzz_options parses per input). */
+	free(raw.poll_interval);
+	free(raw.cache_ttl);
+	free(raw.timeout);
+	free(raw.retries);
 	free(raw.words[0]);
 	free(raw.words[1]);
-	raw.words[0] = raw.words[1] = NULL;
+	memset(&raw, 0, sizeof(raw));
 	argv_free(joined_argv, joined_owned);
 	joined_argv = joined_owned = NULL;
 }
