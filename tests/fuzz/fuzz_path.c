@@ -18,7 +18,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* main.c owns the options; the node table reads them. */
+/* options.c defines the options, but this target does not link it (it
+ * parses none); the node table reads them. */
 struct pfs_config pfs_config;
 
 static void check_capture(const char *pattern, const char *cap,
