@@ -91,6 +91,21 @@ void buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
+size_t buf_drop_head_lines(struct buf *b, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (n >= b->len) {
+		n = b->len;
+	} else {
+		const char *nl = memchr(b->data + n - 1, '\n', b->len - n + 1);
+		n = nl ? (size_t)(nl - b->data) + 1 : b->len;
+	}
+	memmove(b->data, b->data + n, b->len - n + 1); /* and the NUL */
+	b->len -= n;
+	return n;
+}
+
 void buf_free(struct buf *b)
 {
 	free(b->data);

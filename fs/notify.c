@@ -124,6 +124,12 @@ static void touch_row(const char *pattern, const struct node *n)
 		touch_path(rel);
 }
 
+/* The log is append-only, as `tail -f` needs, but a mount that lives for
+ * months must not grow without end: past this the older half goes at once
+ * (the file shrinks once, which `tail -F` notices and follows). 4 MiB is
+ * some 30,000 changes. */
+#define EVENTS_MAX ((size_t)4 << 20)
+
 static void events_append(const char *pub, const char *offer, const char *id,
 			  const char *old_state, const char *new_state)
 {
@@ -138,6 +144,8 @@ static void events_append(const char *pub, const char *offer, const char *id,
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	buf_printf(&nt.events, "%s.%03ldZ %s/%s operation %s %s -> %s\n", stamp,
 		   now.tv_nsec / 1000000, pub, offer, id, old_state, new_state);
+	if (nt.events.len > EVENTS_MAX)
+		buf_drop_head_lines(&nt.events, nt.events.len / 2);
 	nt.events_mtime = now.tv_sec;
 	pthread_mutex_unlock(&nt.lock);
 }

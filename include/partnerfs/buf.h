@@ -23,6 +23,9 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 /* Hands the bytes to the caller (never NULL: "" for an empty buffer). */
 char *buf_steal(struct buf *b);
 void buf_reset(struct buf *b);
+/* Drops whole lines from the front: the first n bytes and the rest of the
+ * line they end in. Returns how many bytes went. */
+size_t buf_drop_head_lines(struct buf *b, size_t n);
 void buf_free(struct buf *b);
 
 #endif

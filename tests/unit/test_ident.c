@@ -115,6 +115,26 @@ static void test_buf_basics(void)
 	buf_free(&b);
 }
 
+static void test_buf_drop_head_lines(void)
+{
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, "one\ntwo\nthree\n");
+	CHECK(buf_drop_head_lines(&b, 0) == 0);
+	CHECK_STR(b.data, "one\ntwo\nthree\n");
+	/* Inside a line: the whole line goes, never half of one. */
+	CHECK(buf_drop_head_lines(&b, 1) == 4);
+	CHECK_STR(b.data, "two\nthree\n");
+	/* Ending on a newline: exactly that much. */
+	CHECK(buf_drop_head_lines(&b, 4) == 4);
+	CHECK_STR(b.data, "three\n");
+	CHECK(buf_drop_head_lines(&b, 99) == 6 && b.len == 0);
+	buf_puts(&b, "no newline");
+	CHECK(buf_drop_head_lines(&b, 2) == 10 && b.len == 0);
+	CHECK(buf_drop_head_lines(&b, 5) == 0);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	RUN(test_ident_valid_names);
@@ -123,5 +143,6 @@ int main(void)
 	RUN(test_ident_length_limit);
 	RUN(test_ident_encoding);
 	RUN(test_buf_basics);
+	RUN(test_buf_drop_head_lines);
 	return check_exit_status();
 }
