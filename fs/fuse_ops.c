@@ -267,6 +267,10 @@ static int handle_wait(fuse_req_t req, struct handle *h, int nonblock)
 	return 0;
 }
 
+/* Replies with a copy, not the handle's own bytes: the kernel ends the
+ * read inside fuse_reply_buf()'s writev(), and may send the release at
+ * once, which another worker serves by freeing the handle before that
+ * writev() has returned (AddressSanitizer checks the buffer after it). */
 static void reply_slice(fuse_req_t req, const struct content *c, size_t size,
 			off_t off)
 {
@@ -276,7 +280,15 @@ static void reply_slice(fuse_req_t req, const struct content *c, size_t size,
 		if (n > size)
 			n = size;
 	}
-	fuse_reply_buf(req, n ? c->data + off : NULL, n);
+	char *copy = n ? malloc(n) : NULL;
+	if (n && !copy) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (n)
+		memcpy(copy, c->data + off, n);
+	fuse_reply_buf(req, copy, n);
+	free(copy);
 }
 
 static void pfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
