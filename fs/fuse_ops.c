@@ -1,27 +1,28 @@
-/* fuse_ops.c: FUSE callbacks only. Each one resolves its path to a node
- * (tree.c) and asks the node's row (nodes.c) to show, store, list or wait.
- * Here live only the rules every file shares: snapshots fixed from open()
- * to release(), when a write is handed to store(), who may write what.
+/* fuse_ops.c: FUSE callbacks only (libfuse's low-level API). Each one
+ * resolves its node id to a node (inodes.c, tree.c) and asks the node's
+ * row (nodes.c) to show, store, list or wait. Here live only the rules
+ * every file shares: snapshots fixed from open() to release(), when a
+ * write is handed to store(), who may write what. Names and directories
+ * are in fuse_dir.c, attributes, their timeouts and xattrs in
+ * fuse_attr.c, the refusals in fuse_refuse.c.
  * Every callback that may reach a document starts with cache_scope_begin(),
  * so that one request fetches one document at most once. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "fuse_attr.h"
+#include "fuse_dir.h"
 #include "fuse_refuse.h"
 #include "partnerfs/buf.h"
 #include "partnerfs/cache.h"
-#include "partnerfs/fuse_ops.h"
+#include "partnerfs/inodes.h"
+#include "partnerfs/log.h"
 #include "partnerfs/notify.h"
-#include "partnerfs/tree.h"
-#include <fuse_lowlevel.h> /* fuse_session_exited */
-
-#define XATTR_URL "user.partnerfs.url"
-#define XATTR_ETAG "user.partnerfs.etag"
 
 /* One open file. */
 struct handle {
@@ -40,6 +41,18 @@ struct handle {
  * pfs_destroy frees what is left. */
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct handle *open_handles;
+
+static struct fuse_session *session;
+
+void fuse_ops_bind_session(struct fuse_session *se)
+{
+	session = se;
+}
+
+static void reply_err(fuse_req_t req, int err)
+{
+	fuse_reply_err(req, -err);
+}
 
 static void handle_link(struct handle *h)
 {
@@ -78,146 +91,112 @@ static struct handle *handle_of(struct fuse_file_info *fi)
 	return fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
 }
 
-/* The node of an open file, else of the path. */
-static int node_of(const char *path, struct fuse_file_info *fi,
-		   struct node *out)
+/* The node of an open file, else of the node id. */
+static int node_of(fuse_ino_t ino, struct fuse_file_info *fi, struct node *out)
 {
 	struct handle *h = handle_of(fi);
 	if (!h)
-		return tree_resolve(path, out);
+		return pfs_attr_node(ino, out);
 	*out = h->node;
 	return 0;
 }
 
-static int is_dir(const struct node *n)
+/* The attributes of ino, from the snapshot of an open file (fstat) while
+ * it is open, as a read of it returns. */
+static int attr_of(fuse_ino_t ino, struct fuse_file_info *fi, struct node *n,
+		   struct stat *st)
 {
-	return S_ISDIR(n->type->mode);
-}
-
-static void stat_fill_mode(const struct node *n, struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_mode = n->type->mode;
-	st->st_nlink = is_dir(n) ? 2 : 1;
-	st->st_uid = getuid();
-	st->st_gid = getgid();
-	st->st_blksize = 4096;
-	st->st_mtime = st->st_ctime = st->st_atime = node_mount_time;
-}
-
-/* Full attributes: st_size is exactly what a read returns. */
-static int stat_fill(const struct node *n, const struct content *snapshot,
-		     struct stat *st)
-{
-	stat_fill_mode(n, st);
-	struct content c = {0};
-	const struct content *shown = snapshot;
-	int err = 0;
-	if (S_ISLNK(n->type->mode)) {
-		char target[IDENT_MAX + 1];
-		err = n->type->link(n, target, sizeof(target));
-		st->st_size = err ? 0 : (off_t)strlen(target);
-		return err;
+	struct handle *h = handle_of(fi);
+	int err;
+	if (h && !(h->node.type->flags & NODE_LIVE)) {
+		*n = h->node;
+		err = pfs_attr_fill(n, h->have_content ? &h->content : NULL,
+				    st);
+	} else {
+		err = pfs_attr_node(ino, n);
+		if (!err)
+			err = pfs_attr_fill(n, NULL, st);
 	}
-	if (n->type->flags & NODE_BLOCKING)
-		return 0; /* wait: nothing until it returns */
-	if (!shown && n->type->show) {
-		err = n->type->show(n, &c);
-		shown = &c;
-	}
-	if (!err && shown) {
-		if (!is_dir(n))
-			st->st_size = (off_t)shown->len;
-		if (shown->mtime)
-			st->st_mtime = st->st_ctime = shown->mtime;
-		st->st_blocks = (st->st_size + 511) / 512;
-	}
-	content_free(&c);
+	st->st_ino = ino;
 	return err;
 }
 
-static int pfs_getattr(const char *path, struct stat *st,
+static void reply_attr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	cache_scope_begin();
-	struct handle *h = handle_of(fi);
-	if (h && !(h->node.type->flags & NODE_LIVE))
-		return stat_fill(&h->node, h->have_content ? &h->content : NULL,
-				 st);
 	struct node n;
-	int err = tree_resolve(path, &n);
-	return err ? err : stat_fill(&n, NULL, st);
-}
-
-struct readdir_ctx {
-	void *buf;
-	fuse_fill_dir_t filler;
-};
-
-static int readdir_fill(void *arg, const char *name, const struct node *child)
-{
-	struct readdir_ctx *rc = arg;
 	struct stat st;
-	stat_fill_mode(child, &st);
-	/* Directories' attributes cost nothing: hand them to the kernel
-	 * (readdirplus). A file's size may need its document, which
-	 * `ls` without -l never asks for. */
-	enum fuse_fill_dir_flags flags = 0;
-	if (is_dir(child) && child->type->show &&
-	    stat_fill(child, NULL, &st) == 0)
-		flags = FUSE_FILL_DIR_PLUS;
-	return rc->filler(rc->buf, name, &st, 0, flags) ? -ENOBUFS : 0;
-}
-
-static int pfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
-		       off_t off, struct fuse_file_info *fi,
-		       enum fuse_readdir_flags flags)
-{
-	cache_scope_begin();
-	(void)off;
-	(void)fi;
-	(void)flags;
-	struct node n;
-	int err = tree_resolve(path, &n);
+	int err = attr_of(ino, fi, &n, &st);
 	if (err)
-		return err;
-	if (!is_dir(&n))
-		return -ENOTDIR;
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
-	struct readdir_ctx rc = {buf, filler};
-	err = tree_list(&n, readdir_fill, &rc);
-	return err == -ENOBUFS ? 0 : err;
+		reply_err(req, err);
+	else
+		fuse_reply_attr(req, &st, pfs_attr_timeout(ino, &n));
 }
 
-static int pfs_readlink(const char *path, char *buf, size_t size)
+static void pfs_getattr(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	cache_scope_begin();
+	reply_attr(req, ino, fi);
+}
+
+static int caller_is_toucher(fuse_req_t req)
+{
+	return notify_is_toucher(fuse_req_ctx(req)->pid);
+}
+
+/* O_TRUNC before a rewrite: the document starts empty. Nothing is sent
+ * for an open that then writes nothing (`: > cancel`). */
+static int set_size(fuse_req_t req, const struct node *n, struct handle *h,
+		    off_t size)
+{
+	if (!(n->type->flags & NODE_WRITABLE))
+		return caller_is_toucher(req) ? 0 : -EACCES;
+	if (h && (size_t)size < h->input.len)
+		h->input.len = (size_t)size;
+	return 0;
+}
+
+/* Times are the content's; setting them only signals watchers. */
+static int set_times(fuse_req_t req, const struct node *n)
+{
+	if ((n->type->flags & NODE_WRITABLE) || caller_is_toucher(req))
+		return 0;
+	return -EACCES;
+}
+
+/* In the order libfuse's high-level layer applied them: mode and owner
+ * are refused, then the size, then the times; the answer is the
+ * attributes after. */
+static void pfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+			int to_set, struct fuse_file_info *fi)
 {
 	cache_scope_begin();
 	struct node n;
-	int err = tree_resolve(path, &n);
+	int err = pfs_refuse_setattr(to_set);
+	if (!err)
+		err = node_of(ino, fi, &n);
+	if (!err && (to_set & FUSE_SET_ATTR_SIZE))
+		err = set_size(req, &n, handle_of(fi), attr->st_size);
+	if (!err && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
+		err = set_times(req, &n);
 	if (err)
-		return err;
-	if (!n.type->link)
-		return -EINVAL;
-	return n.type->link(&n, buf, size);
+		reply_err(req, err);
+	else
+		reply_attr(req, ino, fi);
 }
 
-static int caller_is_toucher(void)
+static int open_handle(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
 {
-	return notify_is_toucher(fuse_get_context()->pid);
-}
-
-static int pfs_open(const char *path, struct fuse_file_info *fi)
-{
-	cache_scope_begin();
 	struct node n;
-	int err = tree_resolve(path, &n);
+	int err = pfs_attr_node(ino, &n);
 	if (err)
 		return err;
 	int writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	int toucher = 0;
 	if (writing && !(n.type->flags & NODE_WRITABLE)) {
-		if (!caller_is_toucher())
+		if (!caller_is_toucher(req))
 			return -EACCES;
 		toucher = 1;
 	}
@@ -242,59 +221,98 @@ static int pfs_open(const char *path, struct fuse_file_info *fi)
 	return 0;
 }
 
+static void pfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	cache_scope_begin();
+	int err = open_handle(req, ino, fi);
+	if (err)
+		reply_err(req, err);
+	else if (fuse_reply_open(req, fi) != 0)
+		handle_unlink_free(handle_of(fi)); /* open was interrupted */
+}
+
+/* The request a worker is blocked on in `wait`: the row's wait() asks
+ * wait_interrupted() without arguments. */
+static __thread fuse_req_t waiting_req;
+
 /* A blocked `wait` ends on an interrupt (Ctrl-C) and also when the
  * session is going away: the loop joins its workers before main() stops
  * the tracker, so a wait left blocked there would hang the unmount. */
 static int wait_interrupted(void)
 {
-	struct fuse_context *ctx = fuse_get_context();
-	return fuse_interrupted() ||
-	       (ctx && ctx->fuse &&
-		fuse_session_exited(fuse_get_session(ctx->fuse)));
+	return (waiting_req && fuse_req_interrupted(waiting_req)) ||
+	       (session && fuse_session_exited(session));
 }
 
-static int pfs_read(const char *path, char *buf, size_t size, off_t off,
-		    struct fuse_file_info *fi)
+/* For `wait`: blocks until the operation is over, then keeps the
+ * content in the handle. 0 or -errno. */
+static int handle_wait(fuse_req_t req, struct handle *h, int nonblock)
 {
-	cache_scope_begin();
-	(void)path;
-	struct handle *h = handle_of(fi);
-	const struct node_type *t = h->node.type;
-	struct content live = {0};
-	const struct content *c = &h->content;
-	int err = 0;
-	if ((t->flags & NODE_BLOCKING) && !h->have_content) {
-		struct content got = {0};
-		err = t->wait(&h->node, !!(fi->flags & O_NONBLOCK),
-			      wait_interrupted, &got);
-		if (err)
-			return err;
-		/* A poll(2) on this handle may have filled it meanwhile. */
-		pthread_mutex_lock(&handles_lock);
-		if (!h->have_content) {
-			h->content = got;
-			h->have_content = 1;
-		} else {
-			content_free(&got);
-		}
-		pthread_mutex_unlock(&handles_lock);
-	} else if (t->flags & NODE_LIVE) {
-		err = t->show(&h->node, &live);
-		if (err)
-			return err;
-		c = &live;
-	} else if (!h->have_content) {
-		return 0;
+	struct content got = {0};
+	waiting_req = req;
+	int err =
+		h->node.type->wait(&h->node, nonblock, wait_interrupted, &got);
+	waiting_req = NULL;
+	if (err)
+		return err;
+	/* A poll(2) on this handle may have filled it meanwhile. */
+	pthread_mutex_lock(&handles_lock);
+	if (!h->have_content) {
+		h->content = got;
+		h->have_content = 1;
+	} else {
+		content_free(&got);
 	}
+	pthread_mutex_unlock(&handles_lock);
+	return 0;
+}
+
+/* Replies with a copy, not the handle's own bytes: the kernel ends the
+ * read inside fuse_reply_buf()'s writev(), and may send the release at
+ * once, which another worker serves by freeing the handle before that
+ * writev() has returned (AddressSanitizer checks the buffer after it). */
+static void reply_slice(fuse_req_t req, const struct content *c, size_t size,
+			off_t off)
+{
 	size_t n = 0;
 	if ((size_t)off < c->len) {
 		n = c->len - (size_t)off;
 		if (n > size)
 			n = size;
-		memcpy(buf, c->data + off, n);
 	}
+	char *copy = n ? malloc(n) : NULL;
+	if (n && !copy) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (n)
+		memcpy(copy, c->data + off, n);
+	fuse_reply_buf(req, copy, n);
+	free(copy);
+}
+
+static void pfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	cache_scope_begin();
+	(void)ino;
+	struct handle *h = handle_of(fi);
+	const struct node_type *t = h->node.type;
+	struct content live = {0};
+	int err = 0;
+	if ((t->flags & NODE_BLOCKING) && !h->have_content)
+		err = handle_wait(req, h, !!(fi->flags & O_NONBLOCK));
+	else if (t->flags & NODE_LIVE)
+		err = t->show(&h->node, &live);
+	if (err)
+		reply_err(req, err);
+	else if (t->flags & NODE_LIVE)
+		reply_slice(req, &live, size, off);
+	else if (!h->have_content)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		reply_slice(req, &h->content, size, off);
 	content_free(&live);
-	return (int)n;
 }
 
 /* Hands the pending input to the row's store(). */
@@ -321,12 +339,9 @@ static int handle_store(struct handle *h)
 	return err;
 }
 
-static int pfs_write(const char *path, const char *data, size_t size, off_t off,
-		     struct fuse_file_info *fi)
+static int handle_write(struct handle *h, const char *data, size_t size,
+			off_t off)
 {
-	cache_scope_begin();
-	(void)path;
-	struct handle *h = handle_of(fi);
 	if (h->toucher || !(h->node.type->flags & NODE_WRITABLE))
 		return -EBADF;
 	if (h->node.type->flags & NODE_LINES) {
@@ -353,152 +368,60 @@ static int pfs_write(const char *path, const char *data, size_t size, off_t off,
 	    h->input.data[h->input.len - 1] == '\n') {
 		/* The request is made inside write() and write() returns its
 		 * outcome: shells do not report errors from close(). */
-		int err = handle_store(h);
-		if (err)
-			return err;
+		return handle_store(h);
 	}
-	return (int)size;
+	return 0;
 }
 
-static int pfs_flush(const char *path, struct fuse_file_info *fi)
+static void pfs_write(fuse_req_t req, fuse_ino_t ino, const char *data,
+		      size_t size, off_t off, struct fuse_file_info *fi)
 {
 	cache_scope_begin();
-	(void)path;
+	(void)ino;
+	int err = handle_write(handle_of(fi), data, size, off);
+	if (err)
+		reply_err(req, err);
+	else
+		fuse_reply_write(req, size);
+}
+
+static void pfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	cache_scope_begin();
+	(void)ino;
 	struct handle *h = handle_of(fi);
-	return h ? handle_store(h) : 0;
+	reply_err(req, h ? handle_store(h) : 0);
 }
 
-static int pfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+static void pfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		      struct fuse_file_info *fi)
 {
-	cache_scope_begin();
 	(void)datasync;
-	return pfs_flush(path, fi);
+	pfs_flush(req, ino, fi);
 }
 
-static int pfs_release(const char *path, struct fuse_file_info *fi)
+static void pfs_release(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
 {
 	cache_scope_begin();
-	(void)path;
+	(void)ino;
 	struct handle *h = handle_of(fi);
+	int err = 0;
+	if (h && fi->flush)
+		err = handle_store(h); /* the kernel asked: flush first */
 	if (h)
 		handle_unlink_free(h);
-	return 0;
+	reply_err(req, err);
 }
 
-static int pfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
-{
-	cache_scope_begin();
-	struct handle *h = handle_of(fi);
-	struct node n;
-	int err = node_of(path, fi, &n);
-	if (err)
-		return err;
-	if (!(n.type->flags & NODE_WRITABLE))
-		return caller_is_toucher() ? 0 : -EACCES;
-	/* O_TRUNC before a rewrite: the document starts empty. Nothing is
-	 * sent for an open that then writes nothing (`: > cancel`). */
-	if (h && (size_t)size < h->input.len)
-		h->input.len = (size_t)size;
-	return 0;
-}
-
-static int pfs_utimens(const char *path, const struct timespec tv[2],
-		       struct fuse_file_info *fi)
-{
-	cache_scope_begin();
-	(void)tv;
-	struct node n;
-	int err = node_of(path, fi, &n);
-	if (err)
-		return err;
-	/* Times are the content's; setting them only signals watchers. */
-	if ((n.type->flags & NODE_WRITABLE) || caller_is_toucher())
-		return 0;
-	return -EACCES;
-}
-
-static int pfs_access(const char *path, int mask)
+static void pfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	cache_scope_begin();
 	struct node n;
-	int err = tree_resolve(path, &n);
-	if (err)
-		return err;
-	if ((mask & W_OK) && !(n.type->mode & 0200))
-		return -EACCES;
-	return 0;
-}
-
-static int pfs_getxattr(const char *path, const char *name, char *value,
-			size_t size)
-{
-	cache_scope_begin();
-	int is_url = strcmp(name, XATTR_URL) == 0;
-	/* Only the user namespace is served. Saying so for the others
-	 * (ENOTSUP, as the kernel does for a namespace a file system has no
-	 * handler for) lets `ls -l` stop asking every entry for its SELinux
-	 * label and ACL: coreutils remembers an unsupported device. */
-	if (strncmp(name, "user.", 5) != 0)
-		return -ENOTSUP;
-	if (!is_url && strcmp(name, XATTR_ETAG) != 0)
-		return -ENODATA;
-	struct node n;
-	int err = tree_resolve(path, &n);
-	if (err)
-		return err;
-	if (!n.type->show || is_dir(&n) || (n.type->flags & NODE_LIVE))
-		return -ENODATA;
-	struct content c = {0};
-	err = n.type->show(&n, &c);
-	if (err)
-		return err;
-	const char *v = is_url ? c.url : c.etag;
-	int len = v ? (int)strlen(v) : -ENODATA;
-	if (v && size) {
-		if ((size_t)len > size)
-			len = -ERANGE;
-		else
-			memcpy(value, v, (size_t)len);
-	}
-	content_free(&c);
-	return len;
-}
-
-static int pfs_listxattr(const char *path, char *list, size_t size)
-{
-	cache_scope_begin();
-	struct node n;
-	int err = tree_resolve(path, &n);
-	if (err)
-		return err;
-	if (!n.type->show || is_dir(&n) || (n.type->flags & NODE_LIVE))
-		return 0;
-	struct content c = {0};
-	err = n.type->show(&n, &c);
-	if (err)
-		return err;
-	struct buf names = BUF_INIT;
-	if (c.url)
-		buf_append(&names, XATTR_URL, sizeof(XATTR_URL));
-	if (c.etag)
-		buf_append(&names, XATTR_ETAG, sizeof(XATTR_ETAG));
-	int len = (int)names.len;
-	if (size && names.len > size)
-		len = -ERANGE;
-	else if (size && names.len)
-		memcpy(list, names.data, names.len);
-	buf_free(&names);
-	content_free(&c);
-	return len;
-}
-
-static int pfs_statfs(const char *path, struct statvfs *sv)
-{
-	(void)path;
-	memset(sv, 0, sizeof(*sv));
-	sv->f_bsize = sv->f_frsize = 4096;
-	sv->f_namemax = IDENT_MAX;
-	return 0;
+	int err = pfs_attr_node(ino, &n);
+	if (!err && (mask & W_OK) && !(n.type->mode & 0200))
+		err = -EACCES;
+	reply_err(req, err);
 }
 
 /* Whether a blocking read would return now; if so the content is kept
@@ -515,21 +438,21 @@ static int handle_try_wait(struct handle *h)
 
 /* poll(2)/select(2) on `wait` report readable once the operation is over;
  * every other file is always ready, as a regular file is. */
-static int pfs_poll(const char *path, struct fuse_file_info *fi,
-		    struct fuse_pollhandle *ph, unsigned *reventsp)
+static void pfs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		     struct fuse_pollhandle *ph)
 {
 	cache_scope_begin();
-	(void)path;
+	(void)ino;
 	struct handle *h = handle_of(fi);
 	if (!(h->node.type->flags & NODE_BLOCKING)) {
-		*reventsp = POLLIN | POLLOUT;
 		if (ph)
 			fuse_pollhandle_destroy(ph);
-		return 0;
+		fuse_reply_poll(req, POLLIN | POLLOUT);
+		return;
 	}
 	pthread_mutex_lock(&handles_lock);
 	int err = handle_try_wait(h);
-	*reventsp = err == 0 ? POLLIN : err == -EAGAIN ? 0 : POLLERR;
+	unsigned revents = err == 0 ? POLLIN : err == -EAGAIN ? 0 : POLLERR;
 	if (ph && err == -EAGAIN) {
 		if (h->poll)
 			fuse_pollhandle_destroy(h->poll);
@@ -538,7 +461,7 @@ static int pfs_poll(const char *path, struct fuse_file_info *fi,
 		fuse_pollhandle_destroy(ph);
 	}
 	pthread_mutex_unlock(&handles_lock);
-	return 0;
+	fuse_reply_poll(req, revents);
 }
 
 void fuse_ops_wake_pollers(void)
@@ -548,30 +471,27 @@ void fuse_ops_wake_pollers(void)
 		if (!h->poll || handle_try_wait(h) == -EAGAIN)
 			continue;
 		/* The kernel asks pfs_poll again, which now says POLLIN. */
-		fuse_notify_poll(h->poll);
+		fuse_lowlevel_notify_poll(h->poll);
 		fuse_pollhandle_destroy(h->poll);
 		h->poll = NULL;
 	}
 	pthread_mutex_unlock(&handles_lock);
 }
 
-static void *pfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+/* The capabilities stay libfuse's defaults (no writeback cache: writes
+ * reach store() as they are made). */
+static void pfs_init(void *userdata, struct fuse_conn_info *conn)
 {
+	(void)userdata;
 	(void)conn;
-	/* Attributes come from memory, so asking costs little, and a stale
-	 * st_size would cut a read of a status that just grew. */
-	cfg->attr_timeout = 0;
-	cfg->entry_timeout = 1;
-	cfg->negative_timeout = 0;
-	cfg->kernel_cache = 0;
-	cfg->nullpath_ok = 0;
-	return NULL;
+	if (inodes_init() != 0)
+		log_error("out of memory for the node table");
 }
 
 /* After the loop has joined its workers: no callback runs any more. */
-static void pfs_destroy(void *private_data)
+static void pfs_destroy(void *userdata)
 {
-	(void)private_data;
+	(void)userdata;
 	pthread_mutex_lock(&handles_lock);
 	while (open_handles) {
 		struct handle *h = open_handles;
@@ -579,37 +499,42 @@ static void pfs_destroy(void *private_data)
 		handle_free(h);
 	}
 	pthread_mutex_unlock(&handles_lock);
+	pfs_dir_cleanup();
+	inodes_cleanup();
 }
 
-const struct fuse_operations partnerfs_ops = {
+const struct fuse_lowlevel_ops partnerfs_ops = {
 	.init = pfs_init,
 	.destroy = pfs_destroy,
+	.lookup = pfs_lookup,
+	.forget = pfs_forget,
+	.forget_multi = pfs_forget_multi,
 	.getattr = pfs_getattr,
-	.readdir = pfs_readdir,
+	.setattr = pfs_setattr,
 	.readlink = pfs_readlink,
+	.opendir = pfs_opendir,
+	.readdir = pfs_readdir,
+	.readdirplus = pfs_readdirplus,
+	.releasedir = pfs_releasedir,
 	.open = pfs_open,
 	.read = pfs_read,
 	.write = pfs_write,
 	.flush = pfs_flush,
 	.fsync = pfs_fsync,
 	.release = pfs_release,
-	.truncate = pfs_truncate,
-	.utimens = pfs_utimens,
 	.access = pfs_access,
 	.getxattr = pfs_getxattr,
 	.listxattr = pfs_listxattr,
 	.statfs = pfs_statfs,
 	.poll = pfs_poll,
-	.mkdir = pfs_refuse_path,
+	.mkdir = pfs_refuse_mkdir,
 	.mknod = pfs_refuse_mknod,
 	.create = pfs_refuse_create,
 	.unlink = pfs_refuse_unlink,
 	.rmdir = pfs_refuse_unlink,
 	.rename = pfs_refuse_rename,
-	.symlink = pfs_refuse_two_names,
-	.link = pfs_refuse_two_names,
-	.chmod = pfs_refuse_chmod,
-	.chown = pfs_refuse_chown,
+	.symlink = pfs_refuse_symlink,
+	.link = pfs_refuse_link,
 	.setxattr = pfs_refuse_setxattr,
-	.removexattr = pfs_refuse_two_names,
+	.removexattr = pfs_refuse_removexattr,
 };

@@ -5,70 +5,86 @@
 
 #include "fuse_refuse.h"
 
-int pfs_refuse_path(const char *path, mode_t mode)
+static void refuse(fuse_req_t req)
 {
-	(void)path;
-	(void)mode;
-	return -EPERM;
+	fuse_reply_err(req, EPERM);
 }
 
-int pfs_refuse_unlink(const char *path)
+void pfs_refuse_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode)
 {
-	(void)path;
-	return -EPERM;
-}
-
-int pfs_refuse_rename(const char *from, const char *to, unsigned int flags)
-{
-	(void)from;
-	(void)to;
-	(void)flags;
-	return -EPERM;
-}
-
-/* link, symlink (two paths) and removexattr (path, name). */
-int pfs_refuse_two_names(const char *a, const char *b)
-{
-	(void)a;
-	(void)b;
-	return -EPERM;
-}
-
-int pfs_refuse_create(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	(void)fi;
-	return pfs_refuse_path(path, mode);
-}
-
-int pfs_refuse_mknod(const char *path, mode_t mode, dev_t dev)
-{
-	(void)dev;
-	return pfs_refuse_path(path, mode);
-}
-
-int pfs_refuse_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	(void)fi;
-	return pfs_refuse_path(path, mode);
-}
-
-int pfs_refuse_chown(const char *path, uid_t uid, gid_t gid,
-		     struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)uid;
-	(void)gid;
-	(void)fi;
-	return -EPERM;
-}
-
-int pfs_refuse_setxattr(const char *path, const char *name, const char *value,
-			size_t size, int flags)
-{
-	(void)path;
+	(void)parent;
 	(void)name;
+	(void)mode;
+	refuse(req);
+}
+
+void pfs_refuse_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, dev_t rdev)
+{
+	(void)rdev;
+	pfs_refuse_mkdir(req, parent, name, mode);
+}
+
+void pfs_refuse_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       mode_t mode, struct fuse_file_info *fi)
+{
+	(void)fi;
+	pfs_refuse_mkdir(req, parent, name, mode);
+}
+
+void pfs_refuse_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent;
+	(void)name;
+	refuse(req);
+}
+
+void pfs_refuse_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       fuse_ino_t newparent, const char *newname,
+		       unsigned int flags)
+{
+	(void)newparent;
+	(void)newname;
+	(void)flags;
+	pfs_refuse_unlink(req, parent, name);
+}
+
+void pfs_refuse_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+			const char *name)
+{
+	(void)link;
+	pfs_refuse_unlink(req, parent, name);
+}
+
+void pfs_refuse_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		     const char *newname)
+{
+	(void)ino;
+	pfs_refuse_unlink(req, newparent, newname);
+}
+
+void pfs_refuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			 const char *value, size_t size, int flags)
+{
 	(void)value;
 	(void)size;
 	(void)flags;
-	return -EPERM;
+	pfs_refuse_removexattr(req, ino, name);
+}
+
+void pfs_refuse_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	(void)ino;
+	(void)name;
+	refuse(req);
+}
+
+/* chmod and chown. */
+int pfs_refuse_setattr(int to_set)
+{
+	if (to_set &
+	    (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
+		return -EPERM;
+	return 0;
 }

@@ -5,16 +5,27 @@
 
 #include "partnerfs/fuse_ops.h"
 
-int pfs_refuse_path(const char *path, mode_t mode);
-int pfs_refuse_unlink(const char *path);
-int pfs_refuse_rename(const char *from, const char *to, unsigned int flags);
-int pfs_refuse_two_names(const char *a, const char *b);
-int pfs_refuse_create(const char *path, mode_t mode, struct fuse_file_info *fi);
-int pfs_refuse_mknod(const char *path, mode_t mode, dev_t dev);
-int pfs_refuse_chmod(const char *path, mode_t mode, struct fuse_file_info *fi);
-int pfs_refuse_chown(const char *path, uid_t uid, gid_t gid,
-		     struct fuse_file_info *fi);
-int pfs_refuse_setxattr(const char *path, const char *name, const char *value,
-			size_t size, int flags);
+void pfs_refuse_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode);
+void pfs_refuse_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, dev_t rdev);
+void pfs_refuse_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       mode_t mode, struct fuse_file_info *fi);
+/* unlink and rmdir. */
+void pfs_refuse_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void pfs_refuse_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       fuse_ino_t newparent, const char *newname,
+		       unsigned int flags);
+void pfs_refuse_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+			const char *name);
+void pfs_refuse_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		     const char *newname);
+void pfs_refuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			 const char *value, size_t size, int flags);
+void pfs_refuse_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+
+/* For setattr: -EPERM when to_set changes the mode or the owner, else 0
+ * (sizes and times are fuse_ops.c's). */
+int pfs_refuse_setattr(int to_set);
 
 #endif

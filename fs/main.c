@@ -88,10 +88,10 @@ static void on_operation_changed(const char *pub, const char *offer,
 	fuse_ops_wake_pollers();
 }
 
-static int serve(struct fuse *fuse, struct fuse_cmdline_opts *opts)
+static int serve(struct fuse_session *se, struct fuse_cmdline_opts *opts)
 {
 	if (opts->singlethread)
-		return fuse_loop(fuse);
+		return fuse_session_loop(se);
 	struct fuse_loop_config *lc = fuse_loop_cfg_create();
 	if (!lc)
 		return -ENOMEM;
@@ -101,7 +101,7 @@ static int serve(struct fuse *fuse, struct fuse_cmdline_opts *opts)
 	if (opts->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
 		fuse_loop_cfg_set_idle_threads(lc, opts->max_idle_threads);
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)opts->clone_fd);
-	int rc = fuse_loop_mt(fuse, lc);
+	int rc = fuse_session_loop_mt(se, lc);
 	fuse_loop_cfg_destroy(lc);
 	return rc;
 }
@@ -110,7 +110,7 @@ int main(int argc, char *argv[])
 {
 	struct fuse_args args;
 	struct fuse_cmdline_opts opts;
-	struct fuse *fuse = NULL;
+	struct fuse_session *se = NULL;
 	int rc = 1;
 
 	switch (options_parse(argc, argv, &args, &opts)) {
@@ -135,41 +135,43 @@ int main(int argc, char *argv[])
 	if (startup_check())
 		goto out_lib;
 
-	fuse = fuse_new(&args, &partnerfs_ops, sizeof(partnerfs_ops), NULL);
-	if (!fuse)
+	se = fuse_session_new(&args, &partnerfs_ops, sizeof(partnerfs_ops),
+			      NULL);
+	if (!se)
 		goto out_lib;
-	if (fuse_mount(fuse, pfs_config.mountpoint) != 0)
+	fuse_ops_bind_session(se);
+	if (fuse_set_signal_handlers(se) != 0)
 		goto out_destroy;
-	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
-		goto out_unmount;
+	if (fuse_session_mount(se, pfs_config.mountpoint) != 0)
+		goto out_signals;
 	/* Threads do not survive fork: daemonize first, then start them. */
 	if (fuse_daemonize(opts.foreground) != 0)
-		goto out_signals;
+		goto out_unmount;
 	log_use_syslog(!opts.foreground);
 	fuse_set_log_func(log_from_libfuse);
 	node_mount_time = time(NULL);
 	notify_init(pfs_config.mountpoint);
 	tracker_init(pfs_config.poll_interval, on_operation_changed);
 	if (tracker_start() != 0)
-		goto out_signals;
+		goto out_unmount;
 	log_info("mounted %s on %s", pfs_config.endpoint,
 		 pfs_config.mountpoint);
 
 	/* libfuse's loop returns the number of the signal that ended it:
 	 * SIGTERM/SIGINT/SIGHUP are an orderly unmount, not a failure. */
-	rc = serve(fuse, &opts) < 0 ? 1 : 0;
+	rc = serve(se, &opts) < 0 ? 1 : 0;
 
 	/* A touch in flight through the mount ends once it is unmounted;
 	 * only then can the poller be joined, and only after that may the
 	 * session go. */
 	notify_stop();
-out_signals:
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
 out_unmount:
-	fuse_unmount(fuse);
+	fuse_session_unmount(se);
 	tracker_stop();
+out_signals:
+	fuse_remove_signal_handlers(se);
 out_destroy:
-	fuse_destroy(fuse);
+	fuse_session_destroy(se);
 out_lib:
 	tracker_cleanup();
 	notify_cleanup();

@@ -53,6 +53,14 @@ static const struct fuse_opt pfs_opts[] = {
 	PFS_OPT("cafile=%s", cafile),
 	PFS_OPT("log_level=%s", log_level),
 	PFS_OPT("insecure", insecure),
+	/* libfuse's high-level layer did these; the low-level session does
+	 * not know them, so partnerfs shows them itself (fuse_attr.c). */
+	PFS_OPT("uid=", set_uid),
+	PFS_OPT("uid=%u", uid),
+	PFS_OPT("gid=", set_gid),
+	PFS_OPT("gid=%u", gid),
+	PFS_OPT("umask=", set_mode),
+	PFS_OPT("umask=%o", umask),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -64,6 +72,29 @@ static const struct fuse_opt pfs_opts[] = {
 	FUSE_OPT_KEY("nouser", KEY_DISCARD),
 	FUSE_OPT_KEY("users", KEY_DISCARD),
 	FUSE_OPT_KEY("_netdev", KEY_DISCARD),
+	/* The rest of libfuse's high-level options, accepted so that old
+	 * command lines and fstab entries still mount. partnerfs decides
+	 * each of them per file itself: how long the kernel keeps names and
+	 * attributes (fuse_attr.c), page cache and direct_io (fuse_ops.c),
+	 * and node ids (inodes.c). Before, its init() overrode most of them
+	 * anyway. */
+	FUSE_OPT_KEY("kernel_cache", KEY_DISCARD),
+	FUSE_OPT_KEY("auto_cache", KEY_DISCARD),
+	FUSE_OPT_KEY("noauto_cache", KEY_DISCARD),
+	FUSE_OPT_KEY("direct_io", KEY_DISCARD),
+	FUSE_OPT_KEY("no_rofd_flush", KEY_DISCARD),
+	FUSE_OPT_KEY("entry_timeout=", KEY_DISCARD),
+	FUSE_OPT_KEY("negative_timeout=", KEY_DISCARD),
+	FUSE_OPT_KEY("attr_timeout=", KEY_DISCARD),
+	FUSE_OPT_KEY("ac_attr_timeout=", KEY_DISCARD),
+	FUSE_OPT_KEY("noforget", KEY_DISCARD),
+	FUSE_OPT_KEY("remember=", KEY_DISCARD),
+	FUSE_OPT_KEY("hard_remove", KEY_DISCARD),
+	FUSE_OPT_KEY("use_ino", KEY_DISCARD),
+	FUSE_OPT_KEY("readdir_ino", KEY_DISCARD),
+	FUSE_OPT_KEY("nullpath_ok", KEY_DISCARD),
+	FUSE_OPT_KEY("intr", KEY_DISCARD),
+	FUSE_OPT_KEY("intr_signal=", KEY_DISCARD),
 	FUSE_OPT_END,
 };
 
@@ -106,7 +137,13 @@ static void usage(const char *prog)
 	       "    -o cafile=PATH         CA bundle to verify TLS with\n"
 	       "    -o insecure            do not verify TLS (testing only)\n"
 	       "    -o log_level=L         error, warn, info (default), "
-	       "debug\n\n",
+	       "debug\n"
+	       "    -o uid=N               owner shown for every file "
+	       "(default: the daemon's)\n"
+	       "    -o gid=N               group shown for every file "
+	       "(default: the daemon's)\n"
+	       "    -o umask=M             permissions shown: 0777 & ~M "
+	       "(octal)\n\n",
 	       prog);
 }
 
@@ -454,7 +491,7 @@ enum options_result options_parse(int argc, char *argv[],
 		usage("partnerfs");
 		printf("FUSE options:\n");
 		fuse_cmdline_help();
-		fuse_lib_help(args);
+		fuse_lowlevel_help();
 		return OPTIONS_DONE;
 	}
 	/* The last word is the mountpoint; a first of two is the source. */

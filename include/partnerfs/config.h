@@ -4,6 +4,7 @@
 #define PARTNERFS_CONFIG_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct pfs_config {
 	char *endpoint;
@@ -21,6 +22,11 @@ struct pfs_config {
 	int retries;
 	int insecure;
 	int foreground;
+	/* -o uid=, gid=, umask=: shown instead of the daemon's own. */
+	int set_uid, set_gid, set_mode;
+	uid_t uid;
+	gid_t gid;
+	mode_t umask;
 };
 
 extern struct pfs_config pfs_config;

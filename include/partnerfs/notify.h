@@ -5,10 +5,10 @@
  * mtime-only IN_MODIFY) from the notifying thread, which the FUSE open lets
  * through by thread id.
  *
- * No separate kernel-cache invalidation is sent: attributes are never
- * cached (attr_timeout=0, fuse_ops.c), and the replay's own open drops the
- * file's page cache (no keep_cache), so the next reader sees the new
- * content and size; a reader holding the file open keeps its snapshot. */
+ * No separate kernel-cache invalidation is sent: files' attributes are
+ * never cached (attr_timeout=0, fuse_attr.c), and the replay's own open
+ * drops the file's page cache (no keep_cache), so the next reader sees
+ * the new content and size; a reader holding the file open keeps its snapshot. */
 #ifndef PARTNERFS_NOTIFY_H
 #define PARTNERFS_NOTIFY_H
 

@@ -6,6 +6,7 @@ documents every option; -V prints the library versions.
 import errno
 import os
 import re
+import stat
 import subprocess
 import time
 
@@ -239,6 +240,26 @@ def test_cache_ttl_0_asks_once_per_request(emu, make_mount):
     emu.clear_requests()
     os.stat(d)
     assert len(fs_requests(emu, path="/api/publishers/contoso/offers")) == 1
+
+
+def test_uid_gid_umask_are_shown(emu, make_mount):
+    """libfuse's high-level layer did these; partnerfs now does them."""
+    m = make_mount(emu, "uid=1234,gid=4321,umask=027")
+    status = m.offer("contoso-vm", "status")
+    for path, kind in ((status, stat.S_IFREG), (m.p("publishers"),
+                                                stat.S_IFDIR)):
+        st = os.stat(path)
+        assert (st.st_uid, st.st_gid) == (1234, 4321), path
+        assert stat.S_IFMT(st.st_mode) == kind
+        assert stat.S_IMODE(st.st_mode) == 0o750, oct(st.st_mode)
+    # What is shown does not make a read-only file writable.
+    with pytest.raises(PermissionError):
+        open(status, "w")
+
+
+def test_uid_without_a_number_is_refused(emu, make_mount):
+    m = make_mount(emu, "uid=nobody", expect_fail=True)
+    assert m.proc.wait(10) == 1
 
 
 def test_timeout(emu, make_mount):

@@ -1,0 +1,38 @@
+/* inodes: the low-level FUSE layer's table of node ids. The kernel names
+ * files by node id; the tree names them by path. Each path the kernel has
+ * been handed (a LOOKUP reply, a readdirplus entry) gets an id of its own,
+ * counted as the kernel counts it, and is dropped when the kernel forgets
+ * it. Ids are never reused, so an id the kernel still holds always means
+ * the path it was given for (partnerfs renames nothing). Thread-safe. */
+#ifndef PARTNERFS_INODES_H
+#define PARTNERFS_INODES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The root, "/": always known, never forgotten (FUSE_ROOT_ID). */
+#define INODES_ROOT 1
+
+/* 0, or -ENOMEM. The root is known from then on. */
+int inodes_init(void);
+/* Drops every id (the kernel has gone: the session is over). */
+void inodes_cleanup(void);
+
+/* Copies id's path into buf. 0, -ESTALE for an id not (or no longer)
+ * known, -ENAMETOOLONG. */
+int inodes_path(uint64_t id, char *buf, size_t size);
+/* The path of name inside directory parent: as inodes_path, and
+ * -ENAMETOOLONG when it does not fit. */
+int inodes_child_path(uint64_t parent, const char *name, char *buf,
+		      size_t size);
+
+/* The id of path, made when the path has none; its count of references
+ * the kernel holds goes up by one. 0 when out of memory. */
+uint64_t inodes_ref(const char *path);
+/* The kernel forgot n references to id; at none, id is dropped. */
+void inodes_forget(uint64_t id, uint64_t n);
+
+/* How many ids are known, the root included (for tests). */
+size_t inodes_count(void);
+
+#endif

@@ -1,0 +1,90 @@
+/* Unit tests: inodes (node id <-> path, lookup counting). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "partnerfs/inodes.h"
+
+static void test_inodes_root(void)
+{
+	char buf[64];
+	CHECK(inodes_path(INODES_ROOT, buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "/");
+	CHECK(inodes_child_path(INODES_ROOT, "publishers", buf, sizeof(buf)) ==
+	      0);
+	CHECK_STR(buf, "/publishers");
+	/* The root is never forgotten, however often the kernel says so. */
+	inodes_forget(INODES_ROOT, 1000);
+	CHECK(inodes_path(INODES_ROOT, buf, sizeof(buf)) == 0);
+	CHECK(inodes_ref("/") == INODES_ROOT);
+}
+
+static void test_inodes_ref_and_forget(void)
+{
+	char buf[64];
+	uint64_t a = inodes_ref("/publishers");
+	CHECK(a > INODES_ROOT);
+	CHECK(inodes_ref("/publishers") == a);
+	CHECK(inodes_child_path(a, "contoso", buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "/publishers/contoso");
+	uint64_t b = inodes_ref(buf);
+	CHECK(b != a && b > INODES_ROOT);
+	inodes_forget(a, 1);
+	CHECK(inodes_path(a, buf, sizeof(buf)) == 0); /* one ref left */
+	inodes_forget(a, 1);
+	CHECK(inodes_path(a, buf, sizeof(buf)) == -ESTALE);
+	/* A forgotten path comes back under a new id, never the old one. */
+	uint64_t again = inodes_ref("/publishers");
+	CHECK(again != a && again > b);
+	inodes_forget(again, 5); /* more than it holds: gone, no underflow */
+	CHECK(inodes_path(again, buf, sizeof(buf)) == -ESTALE);
+	inodes_forget(b, 1);
+	CHECK(inodes_count() == 1);
+}
+
+static void test_inodes_too_long(void)
+{
+	char buf[8];
+	uint64_t a = inodes_ref("/abcdef");
+	CHECK(inodes_path(a, buf, sizeof(buf)) == 0);
+	CHECK(inodes_path(a, buf, 7) == -ENAMETOOLONG);
+	CHECK(inodes_child_path(a, "x", buf, sizeof(buf)) == -ENAMETOOLONG);
+	inodes_forget(a, 1);
+	CHECK(inodes_path(12345678, buf, sizeof(buf)) == -ESTALE);
+}
+
+/* Enough ids to make the tables grow several times, each still found. */
+static void test_inodes_many(void)
+{
+	enum { N = 20000 };
+	static uint64_t ids[N];
+	char path[64], got[64];
+	for (int i = 0; i < N; i++) {
+		snprintf(path, sizeof(path), "/p/%d", i);
+		ids[i] = inodes_ref(path);
+	}
+	CHECK(inodes_count() == N + 1);
+	int bad = 0;
+	for (int i = 0; i < N; i++) {
+		snprintf(path, sizeof(path), "/p/%d", i);
+		if (inodes_path(ids[i], got, sizeof(got)) ||
+		    strcmp(got, path) != 0 || inodes_ref(path) != ids[i])
+			bad++;
+		inodes_forget(ids[i], 2);
+	}
+	CHECK(bad == 0);
+	CHECK(inodes_count() == 1);
+}
+
+int main(void)
+{
+	CHECK(inodes_init() == 0);
+	RUN(test_inodes_root);
+	RUN(test_inodes_ref_and_forget);
+	RUN(test_inodes_too_long);
+	RUN(test_inodes_many);
+	inodes_cleanup();
+	CHECK(inodes_count() == 0);
+	return check_exit_status();
+}
