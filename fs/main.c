@@ -132,13 +132,15 @@ int main(int argc, char *argv[])
 		goto out_opts;
 	}
 	cache_init(pfs_config.cache_ttl, 100000);
-	if (startup_check())
-		goto out_lib;
 
+	/* The session parses libfuse's own -o options: a typo there fails
+	 * now, before the start-up check sends anything or waits on it. */
 	se = fuse_session_new(&args, &partnerfs_ops, sizeof(partnerfs_ops),
 			      NULL);
 	if (!se)
 		goto out_lib;
+	if (startup_check())
+		goto out_destroy;
 	fuse_ops_bind_session(se);
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_destroy;

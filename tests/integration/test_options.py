@@ -165,11 +165,12 @@ def test_bad_credentials_path_is_refused(what, emu, make_mount, tmp_path):
     assert lines[-1] == HINT
 
 
-def test_unknown_option_is_refused(emu, make_mount):
+def test_unknown_option_is_refused_before_any_request(emu, make_mount):
     m = make_mount(emu, "no_such_option=1", expect_fail=True)
     assert wait_exit(m) == 1
     assert "no_such_option" in m.log()
     assert not os.path.ismount(m.path)
+    assert emu.requests(api_only=False) == []
 
 
 def test_api_version_the_server_refuses_fails_at_start(emu, make_mount):
