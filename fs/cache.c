@@ -151,30 +151,51 @@ static void entry_forget(struct entry *e)
 	e->gen++;
 }
 
-/* Bounds memory: when over max_entries, drop the stalest idle entries.
- * Linear, but only runs when the bound is crossed. */
+static int entry_is_idle(const struct entry *e)
+{
+	return !e->fetching && !e->waiters;
+}
+
+static void entry_drop(struct entry **p)
+{
+	struct entry *e = *p;
+	*p = e->next;
+	doc_put(e->doc);
+	free(e->key);
+	free(e);
+	cache.entries--;
+}
+
+/* Bounds memory (cache_max): when over the bound, first one pass drops
+ * every idle entry past its ttl (keys asked for once, 404s remembered,
+ * mostly), then the stalest go one scan each. Linear, but it runs only
+ * when the bound is crossed, and the first pass usually frees many. */
 static void cache_evict_locked(void)
 {
-	while (cache.max_entries && cache.entries > cache.max_entries) {
+	if (!cache.max_entries || cache.entries <= cache.max_entries)
+		return;
+	for (size_t b = 0; b < CACHE_BUCKETS; b++)
+		for (struct entry **p = &cache.buckets[b]; *p;) {
+			if (entry_is_idle(*p) &&
+			    seconds_since(&(*p)->fetched) >= cache.ttl)
+				entry_drop(p);
+			else
+				p = &(*p)->next;
+		}
+	while (cache.entries > cache.max_entries) {
 		struct entry **victim = NULL;
 		for (size_t b = 0; b < CACHE_BUCKETS; b++)
 			for (struct entry **p = &cache.buckets[b]; *p;
-			     p = &(*p)->next) {
-				if ((*p)->fetching || (*p)->waiters)
-					continue;
-				if (!victim ||
-				    seconds_since(&(*p)->fetched) >
-					    seconds_since(&(*victim)->fetched))
+			     p = &(*p)->next)
+				if (entry_is_idle(*p) &&
+				    (!victim ||
+				     seconds_since(&(*p)->fetched) >
+					     seconds_since(
+						     &(*victim)->fetched)))
 					victim = p;
-			}
 		if (!victim)
 			return;
-		struct entry *e = *victim;
-		*victim = e->next;
-		doc_put(e->doc);
-		free(e->key);
-		free(e);
-		cache.entries--;
+		entry_drop(victim);
 	}
 }
 

@@ -131,7 +131,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "partnerfs: cannot initialise libcurl\n");
 		goto out_opts;
 	}
-	cache_init(pfs_config.cache_ttl, 100000);
+	cache_init(pfs_config.cache_ttl, (size_t)pfs_config.cache_max);
 
 	/* The session parses libfuse's own -o options: a typo there fails
 	 * now, before the start-up check sends anything or waits on it. */

@@ -38,11 +38,12 @@ static void meta_config(struct buf *b)
 	auth_describe(b);
 	buf_printf(b,
 		   "\npublishers=%s\npoll_interval=%g\ncache_ttl=%g\n"
-		   "timeout=%g\nretries=%d\ncafile=%s\ninsecure=%d\n"
+		   "cache_max=%ld\ntimeout=%g\nretries=%d\ncafile=%s\ninsecure="
+		   "%d\n"
 		   "log_level=%s\nmountpoint=%s\n",
 		   c->publishers ? c->publishers : "(from the API)",
-		   c->poll_interval, c->cache_ttl, c->timeout, c->retries,
-		   c->cafile ? c->cafile : "(system)", c->insecure,
+		   c->poll_interval, c->cache_ttl, c->cache_max, c->timeout,
+		   c->retries, c->cafile ? c->cafile : "(system)", c->insecure,
 		   log_level_name(log_get_level()), c->mountpoint);
 }
 

@@ -23,7 +23,7 @@ struct pfs_config pfs_config;
 /* Numbers arrive as strings and are checked by hand, so that a typo is an
  * error at start-up rather than a silent 0. */
 static struct {
-	char *poll_interval, *cache_ttl, *timeout, *retries;
+	char *poll_interval, *cache_ttl, *cache_max, *timeout, *retries;
 	int show_help, show_version;
 	/* Words that are not options: [source] mountpoint. mount.fuse3 runs
 	 * `partnerfs SOURCE MOUNTPOINT -o ...` (SOURCE is fstab's first field,
@@ -101,6 +101,7 @@ static const struct fuse_opt pfs_opts[] = {
 static const struct fuse_opt raw_opts[] = {
 	RAW_OPT("poll_interval=%s", poll_interval),
 	RAW_OPT("cache_ttl=%s", cache_ttl),
+	RAW_OPT("cache_max=%s", cache_max),
 	RAW_OPT("timeout=%s", timeout),
 	RAW_OPT("retries=%s", retries),
 	FUSE_OPT_END,
@@ -131,6 +132,8 @@ static void usage(const char *prog)
 	       "(default 5)\n"
 	       "    -o cache_ttl=S         seconds documents are cached "
 	       "(default 30)\n"
+	       "    -o cache_max=N         documents cached at most "
+	       "(default 20000)\n"
 	       "    -o timeout=S           seconds per request (default 30)\n"
 	       "    -o retries=N           retries of a failed GET (default "
 	       "3)\n"
@@ -322,6 +325,23 @@ int options_fail(const char *fmt, const char *what)
 	return 1;
 }
 
+/* An integer option: NULL gives dflt; else a whole number in [min, max]. */
+static int parse_count(const char *text, long dflt, long min, long max,
+		       long *out)
+{
+	if (!text) {
+		*out = dflt;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int parse_seconds(const char *text, double dflt, double min, double *out)
 {
 	if (!text) {
@@ -429,15 +449,14 @@ static int config_finish(void)
 	if (parse_seconds(raw.timeout, 30, 0.1, &c->timeout))
 		return options_fail("bad timeout: %s (seconds, >= 0.1)",
 				    raw.timeout);
-	c->retries = 3;
-	if (raw.retries) {
-		char *end;
-		long r = strtol(raw.retries, &end, 10);
-		if (*end || end == raw.retries || r < 0 || r > 20)
-			return options_fail("bad retries: %s (0..20)",
-					    raw.retries);
-		c->retries = (int)r;
-	}
+	if (parse_count(raw.cache_max, 20000, 16, 10000000, &c->cache_max))
+		return options_fail(
+			"bad cache_max: %s (documents, 16..10000000)",
+			raw.cache_max);
+	long retries;
+	if (parse_count(raw.retries, 3, 0, 20, &retries))
+		return options_fail("bad retries: %s (0..20)", raw.retries);
+	c->retries = (int)retries;
 	if (c->publishers) {
 		if (!*c->publishers || strstr(c->publishers, ",,") ||
 		    c->publishers[0] == ',' ||
@@ -526,6 +545,7 @@ void options_free(struct fuse_args *args, struct fuse_cmdline_opts *opts)
 	 * (main.c parses once; tests/fuzz/fuzz_options parses per input). */
 	free(raw.poll_interval);
 	free(raw.cache_ttl);
+	free(raw.cache_max);
 	free(raw.timeout);
 	free(raw.retries);
 	free(raw.words[0]);

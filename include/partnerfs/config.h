@@ -18,6 +18,7 @@ struct pfs_config {
 	char *mountpoint;     /* absolute */
 	double poll_interval; /* seconds */
 	double cache_ttl;     /* seconds */
+	long cache_max;	      /* documents kept at most */
 	double timeout;	      /* seconds, per request */
 	int retries;
 	int insecure;

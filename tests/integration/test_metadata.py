@@ -117,7 +117,8 @@ def test_partnerfs_dir_lists_its_four_files(mnt):
 
 
 def test_config_shows_effective_options(emu, make_mount):
-    m = make_mount(emu, "poll_interval=0.5,cache_ttl=7,timeout=9,retries=2,"
+    m = make_mount(emu, "poll_interval=0.5,cache_ttl=7,cache_max=500,"
+                   "timeout=9,retries=2,"
                    "log_level=debug,publishers=contoso,fabrikam")
     cfg = read_text(m.p(".partnerfs", "config"))
     assert cfg == (
@@ -127,6 +128,7 @@ def test_config_shows_effective_options(emu, make_mount):
         "publishers=contoso,fabrikam\n"
         "poll_interval=0.5\n"
         "cache_ttl=7\n"
+        "cache_max=500\n"
         "timeout=9\n"
         "retries=2\n"
         "cafile=(system)\n"

@@ -35,7 +35,7 @@ def config_of(m):
 
 OPTIONS = ["endpoint=", "token_file=", "credentials=", "authority=",
            "api_version=", "publishers=", "poll_interval=", "cache_ttl=",
-           "timeout=", "retries=", "cafile=", "insecure", "log_level="]
+           "cache_max=", "timeout=", "retries=", "cafile=", "insecure", "log_level="]
 
 
 def test_help_documents_every_option():
@@ -97,6 +97,10 @@ BAD = [
     ("poll_interval=5s", "bad poll_interval: 5s"),
     ("cache_ttl=x", "bad cache_ttl: x"),
     ("cache_ttl=-1", "bad cache_ttl: -1"),
+    ("cache_max=15", "bad cache_max: 15"),
+    ("cache_max=10000001", "bad cache_max: 10000001"),
+    ("cache_max=1k", "bad cache_max: 1k"),
+    ("cache_max=", "bad cache_max: "),
     ("timeout=0", "bad timeout: 0"),
     ("timeout=ten", "bad timeout: ten"),
     ("retries=-1", "bad retries: -1"),
@@ -213,6 +217,23 @@ def test_publishers_list_replaces_the_api_listing(emu, make_mount):
     # Others are still looked up on demand.
     assert os.listdir(m.p("publishers", "northwind", "offers")) == \
         ["northwind-vm"]
+
+
+@pytest.mark.parametrize("cache_max,asked_again", [("16", True),
+                                                   ("1000", False)])
+def test_cache_max_bounds_what_is_kept(cache_max, asked_again,
+                                       make_emulator, make_mount):
+    """Past cache_max documents the stalest go: the first offer read is
+    asked for again once 30 others were read since, and not otherwise."""
+    emu = make_emulator("--offers", "40")
+    m = make_mount(emu, f"cache_max={cache_max}")
+    assert config_of(m)["cache_max"] == cache_max
+    for k in range(1, 32):
+        read_text(m.offer(f"offer-{k:05d}", "offer.json"))
+    emu.clear_requests()
+    read_text(m.offer("offer-00001", "offer.json"))
+    again = fs_requests(emu, path="/api/publishers/contoso/offers/offer-00001")
+    assert bool(again) == asked_again
 
 
 # cache_ttl=0: every read asks again (lookup, open and read each may).
