@@ -1,5 +1,6 @@
-/* fuse_attr.c: attributes, their timeouts, and extended attributes. The kernel caches both for
- * as long as each reply says, so the timeout is per kind of node:
+/* fuse_attr.c: attributes, their timeouts, and extended attributes. The
+ * kernel keeps names and attributes for as long as each reply says, so the
+ * timeout is per kind of node:
  * - files and symlinks: attributes 0 s, because a stale st_size would cut
  *   a read of a status that just grew, and they come from memory anyway;
  *   names 1 s;

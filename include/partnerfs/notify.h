@@ -8,7 +8,8 @@
  * No separate kernel-cache invalidation is sent: files' attributes are
  * never cached (attr_timeout=0, fuse_attr.c), and the replay's own open
  * drops the file's page cache (no keep_cache), so the next reader sees
- * the new content and size; a reader holding the file open keeps its snapshot. */
+ * the new content and size; a reader holding the file open keeps its
+ * snapshot. */
 #ifndef PARTNERFS_NOTIFY_H
 #define PARTNERFS_NOTIFY_H
 
