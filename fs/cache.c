@@ -36,6 +36,7 @@ static struct {
 	struct entry *buckets[CACHE_BUCKETS];
 	double ttl;
 	size_t max_entries;
+	size_t sweep_at; /* entries count that starts the next sweep */
 	size_t entries;
 	unsigned long hits, misses;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
@@ -166,14 +167,8 @@ static void entry_drop(struct entry **p)
 	cache.entries--;
 }
 
-/* Bounds memory (cache_max): when over the bound, first one pass drops
- * every idle entry past its ttl (keys asked for once, 404s remembered,
- * mostly), then the stalest go one scan each. Linear, but it runs only
- * when the bound is crossed, and the first pass usually frees many. */
-static void cache_evict_locked(void)
+static void cache_sweep_expired_locked(void)
 {
-	if (!cache.max_entries || cache.entries <= cache.max_entries)
-		return;
 	for (size_t b = 0; b < CACHE_BUCKETS; b++)
 		for (struct entry **p = &cache.buckets[b]; *p;) {
 			if (entry_is_idle(*p) &&
@@ -182,7 +177,20 @@ static void cache_evict_locked(void)
 			else
 				p = &(*p)->next;
 		}
-	while (cache.entries > cache.max_entries) {
+	cache.sweep_at = cache.entries * 2 > 1024 ? cache.entries * 2 : 1024;
+}
+
+/* Bounds memory. An expired entry serves nobody: whenever the count has
+ * doubled since the last sweep, one pass drops every idle one (keys asked
+ * for once, operations long finished, 404s remembered), so memory follows
+ * what was fetched within the ttl, not everything ever fetched. Past
+ * cache_max, the stalest go too, one scan each. Linear, but amortised. */
+static void cache_evict_locked(void)
+{
+	if (cache.entries >= cache.sweep_at ||
+	    (cache.max_entries && cache.entries > cache.max_entries))
+		cache_sweep_expired_locked();
+	while (cache.max_entries && cache.entries > cache.max_entries) {
 		struct entry **victim = NULL;
 		for (size_t b = 0; b < CACHE_BUCKETS; b++)
 			for (struct entry **p = &cache.buckets[b]; *p;
@@ -305,6 +313,7 @@ void cache_init(double ttl_s, size_t max_entries)
 {
 	cache.ttl = ttl_s;
 	cache.max_entries = max_entries;
+	cache.sweep_at = 1024;
 }
 
 void cache_cleanup(void)
