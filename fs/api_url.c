@@ -144,7 +144,8 @@ static int api_origin_of(const char *url, char *out, size_t size)
 	return 0;
 }
 
-bool api_same_origin(const char *url)
+/* Whether url has the endpoint's scheme, host and port. */
+static bool api_same_origin(const char *url)
 {
 	char a[API_ORIGIN_MAX], b[API_ORIGIN_MAX];
 

@@ -11,7 +11,5 @@
  * collection is documented with before the query. */
 int api_build_url_ex(struct buf *out, const char *const *segments,
 		     bool trailing_slash);
-/* Whether url has the endpoint's scheme, host and port. */
-bool api_same_origin(const char *url);
 
 #endif

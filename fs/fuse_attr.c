@@ -36,7 +36,8 @@ int pfs_attr_node(fuse_ino_t id, struct node *out)
 	return err ? err : tree_resolve(path, out);
 }
 
-void pfs_attr_fill_mode(const struct node *n, struct stat *st)
+/* Mode, links, owner and the mount time: what needs no document. */
+static void pfs_attr_fill_mode(const struct node *n, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_mode = n->type->mode;

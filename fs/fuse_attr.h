@@ -16,8 +16,6 @@
 /* The node of id (tree_resolve of its path). 0 or -errno. */
 int pfs_attr_node(fuse_ino_t id, struct node *out);
 
-/* Mode, links, owner and the mount time: what needs no document. */
-void pfs_attr_fill_mode(const struct node *n, struct stat *st);
 /* Full attributes: st_size is exactly what a read returns (of snapshot
  * when given, else of what show() gives now). 0 or -errno. */
 int pfs_attr_fill(const struct node *n, const struct content *snapshot,

@@ -38,8 +38,8 @@ static int remote_call(const struct remote_req *r, struct api_result *res)
 	return -EINVAL;
 }
 
-int remote_url(enum remote_kind kind, const char *pub, const char *offer,
-	       const char *arg, struct buf *out)
+static int remote_url(enum remote_kind kind, const char *pub, const char *offer,
+		      const char *arg, struct buf *out)
 {
 	const char *segs[8] = {"publishers", pub, "offers", offer};
 	switch (kind) {

@@ -20,9 +20,6 @@ enum remote_kind {
  * NULL where the kind does not use them. */
 int remote_get(enum remote_kind kind, const char *pub, const char *offer,
 	       const char *arg, struct doc **out);
-/* The API URL of a document (for user.partnerfs.url). 0 or -errno. */
-int remote_url(enum remote_kind kind, const char *pub, const char *offer,
-	       const char *arg, struct buf *out);
 /* Forget what the cache holds for this offer (after a write), or for the
  * whole publisher when offer is NULL. */
 void remote_invalidate(const char *pub, const char *offer);
