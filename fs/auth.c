@@ -4,7 +4,8 @@
  * In order of precedence (DESIGN.md §4):
  *  1. token_file: a token someone else keeps fresh (`az account
  *     get-access-token ... > file` or a sidecar); re-read whenever the file
- *     changes, or after the API rejected what it held;
+ *     changes, or after the API rejected what it held; like the
+ *     credentials file, refused if group or others may read it;
  *  2. credentials file, 3. AZURE_* environment: the Azure AD v1
  *     client-credentials flow (cpp-api.md §2.1), token cached until shortly
  *     before it expires.
@@ -167,6 +168,22 @@ static char *auth_token_from_text(char *text)
 	return ident_is_word(t) ? strdup(t) : NULL;
 }
 
+/* A file holding a secret (a bearer token, a client secret) must be its
+ * owner's alone: one that others can read is refused rather than used, so
+ * the mistake is fixed, not silently relied on. what: the option, for the
+ * message. */
+static int auth_check_private(const char *what, const struct stat *st,
+			      char *why, size_t why_size)
+{
+	if (!(st->st_mode & 077))
+		return 0;
+	auth_why(why, why_size,
+		 "%s=%s: readable by group or others (mode %03o), refused; "
+		 "run chmod 600 on it",
+		 what, auth.path, (unsigned)(st->st_mode & 0777));
+	return -EPERM;
+}
+
 static int auth_load_token_file(char *why, size_t why_size)
 {
 	struct stat st;
@@ -181,11 +198,19 @@ static int auth_load_token_file(char *why, size_t why_size)
 			 auth.path, strerror(-rc));
 		return rc;
 	}
+	/* fstat of the opened file: what we check is what we read. */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		auth_why(why, why_size, "token_file=%s: not a regular file",
 			 auth.path);
 		return -EINVAL;
+	}
+	/* At start-up and on every re-read: a token renewed into a file
+	 * created with the default umask (0644) is refused as well. */
+	rc = auth_check_private("token_file", &st, why, why_size);
+	if (rc) {
+		close(fd);
+		return rc;
 	}
 	rc = auth_read_fd(fd, &text, &len);
 	close(fd);
@@ -220,6 +245,8 @@ static bool auth_file_changed(void)
 	return st.st_dev != auth.file_st.st_dev ||
 	       st.st_ino != auth.file_st.st_ino ||
 	       st.st_size != auth.file_st.st_size ||
+	       /* A chmod alone: checked again, like new contents. */
+	       st.st_mode != auth.file_st.st_mode ||
 	       st.st_mtim.tv_sec != auth.file_st.st_mtim.tv_sec ||
 	       st.st_mtim.tv_nsec != auth.file_st.st_mtim.tv_nsec;
 }
@@ -273,13 +300,10 @@ static int auth_load_credentials(char *why, size_t why_size)
 			 auth.path);
 		return -EINVAL;
 	}
-	if (st.st_mode & 077) {
+	rc = auth_check_private("credentials", &st, why, why_size);
+	if (rc) {
 		close(fd);
-		auth_why(why, why_size,
-			 "credentials=%s: readable by group or others "
-			 "(mode %03o), refused; run chmod 600 on it",
-			 auth.path, (unsigned)(st.st_mode & 0777));
-		return -EPERM;
+		return rc;
 	}
 	rc = auth_read_fd(fd, &text, &len);
 	close(fd);

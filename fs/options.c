@@ -118,6 +118,7 @@ static void usage(const char *prog)
 	       "                           https://cloudpartner.azure.com\n"
 	       "    -o token_file=PATH     bearer token, re-read when it "
 	       "changes\n"
+	       "                           (mode 0600, else refused)\n"
 	       "    -o credentials=PATH    tenant_id=, client_id=, "
 	       "client_secret= lines\n"
 	       "                           (mode 0600); else AZURE_TENANT_ID,\n"

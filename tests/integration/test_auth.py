@@ -91,6 +91,7 @@ def test_token_file_is_reread_when_it_changes(how, emu, make_mount):
         tmp = m.token_file + ".new"
         with open(tmp, "w") as f:
             f.write("contoso-only\n")
+        os.chmod(tmp, 0o600)
         os.rename(tmp, m.token_file)
     emu.clear_requests()
     assert "contoso-vm" in listing(m, "contoso")
@@ -104,6 +105,40 @@ def test_token_file_is_reread_when_it_changes(how, emu, make_mount):
     emu.clear_requests()
     assert "fabrikam-corevm" in listing(m, "fabrikam")
     assert set(bearers(emu)) == {"sandbox-token"}
+
+
+@pytest.mark.parametrize("how", ["rename-over", "chmod"])
+def test_token_file_readable_by_others_when_reread_is_eacces(how, emu,
+                                                             make_mount):
+    """A renewed token file that others can read is refused like one at
+    start-up: a warning, EACCES, and its token is not sent; fixing the mode
+    ends it at once."""
+    m = make_mount(emu, "cache_ttl=0")
+    assert "contoso-vm" in listing(m, "contoso")
+    if how == "rename-over":
+        # A new file made with the umask (0644 here), as `az ... > f.new;
+        # mv f.new f` would.
+        tmp = m.token_file + ".new"
+        with open(tmp, "w") as f:
+            f.write("contoso-only\n")
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, m.token_file)
+        now = "contoso-only"
+    else:
+        os.chmod(m.token_file, 0o644)
+        now = "sandbox-token"
+    emu.clear_requests()
+    with pytest.raises(OSError) as ei:
+        listing(m, "contoso")
+    assert ei.value.errno == errno.EACCES
+    assert fs_requests(emu) == []
+    want = (f"token_file={m.token_file}: readable by group or others "
+            "(mode 644), refused; run chmod 600 on it")
+    assert want in m.log()
+    assert want in read_text(m.p(".partnerfs", "last-error"))
+    os.chmod(m.token_file, 0o600)
+    assert "contoso-vm" in listing(m, "contoso")
+    assert set(bearers(emu)) == {now}
 
 
 def test_token_file_in_az_cli_json_form(emu, make_mount):

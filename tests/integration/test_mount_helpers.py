@@ -146,11 +146,57 @@ true
     assert "partnerfs: http://127.0.0.1:1: " in r.stderr
 
 
+def _source_files():
+    """The clone's files, relative to REPO: what git tracks plus untracked
+    files it does not ignore (so a test run sees uncommitted work), or, if
+    this is not a git checkout, every file but .git, caches and build
+    directories (a directory with build.ninja or meson-private)."""
+    if shutil.which("git"):
+        # safe.directory: the clone may belong to another user than root.
+        r = subprocess.run(["git", "-c", "safe.directory=*", "-C", REPO,
+                            "ls-files", "-z", "--cached", "--others",
+                            "--exclude-standard"],
+                           capture_output=True, timeout=60)
+        if r.returncode == 0 and r.stdout:
+            return [os.fsdecode(f) for f in r.stdout.split(b"\0") if f]
+    files = []
+    for d, dirs, names in os.walk(REPO):
+        dirs[:] = [x for x in dirs
+                   if x not in (".git", "__pycache__", ".pytest_cache")
+                   and not os.path.exists(os.path.join(d, x, "build.ninja"))
+                   and not os.path.isdir(os.path.join(d, x, "meson-private"))]
+        files += [os.path.relpath(os.path.join(d, n), REPO) for n in names]
+    return files
+
+
+def copy_for_everyone(dest):
+    """Copies the clone to dest with modes any user can read (directories
+    0755, files 0644 or 0755 if executable): the clone itself may sit where
+    `nobody` cannot reach it (cloned into /root, mode 0700) or have been
+    checked out under umask 077."""
+    os.makedirs(dest)
+    for rel in _source_files():
+        src = os.path.join(REPO, rel)
+        if not os.path.lexists(src):
+            continue  # tracked but deleted in the work tree
+        if os.path.isdir(src) and not os.path.islink(src):
+            continue  # a submodule: the sandbox needs none
+        dst = os.path.join(dest, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(src, dst, follow_symlinks=False)
+        if not os.path.islink(dst):
+            os.chmod(dst, 0o755 if os.stat(src).st_mode & 0o100 else 0o644)
+    for d, dirs, _ in os.walk(dest):
+        os.chmod(d, 0o755)
+
+
 @pytest.mark.timeout(240)
 def test_sandbox_runs_as_an_unprivileged_user(tmpdir_short):
     """mount-helpers/sandbox as `nobody`: installs nothing, builds in a
     directory of its own (the clone is not writable), mounts through the
-    setuid fusermount3, and Ctrl-C unmounts and cleans up."""
+    setuid fusermount3, and Ctrl-C unmounts and cleans up. It runs from a
+    copy of the clone that the user nobody can reach, wherever the clone
+    is."""
     if os.geteuid() != 0 or not shutil.which("runuser"):
         pytest.skip("needs root and runuser to become nobody")
     try:
@@ -168,6 +214,17 @@ def test_sandbox_runs_as_an_unprivileged_user(tmpdir_short):
     mnt = base / "mnt"
     mnt.mkdir()
     os.chown(mnt, pwd.getpwnam("nobody").pw_uid, -1)
+    # The sandbox runs from a copy: nobody may not be able to reach the
+    # clone, and a copy owned by root is as unwritable as the test needs.
+    src = base / "src"
+    copy_for_everyone(str(src))
+    sandbox = src / "mount-helpers" / "sandbox"
+    r = subprocess.run(["runuser", "-u", "nobody", "--", "test", "-x",
+                        str(sandbox)], capture_output=True, timeout=10)
+    if r.returncode != 0:
+        # Only a parent of the temporary directory ($TMPDIR) can deny it.
+        pytest.skip(f"nobody cannot execute {sandbox}: a parent directory"
+                    " of the temporary directory denies search (set TMPDIR)")
     prelude = ""
     if (os.stat("/dev/fuse").st_mode & 0o006) != 0o006:
         # Debian makes /dev/fuse 0666; containers often do not. Give the
@@ -181,7 +238,7 @@ def test_sandbox_runs_as_an_unprivileged_user(tmpdir_short):
     env = dict(os.environ, SANDBOX_STEP_MS="200")
     proc = subprocess.Popen(
         ["unshare", "-m", "--propagation", "private", "bash", "-c",
-         prelude + f"exec runuser -u nobody -- '{REPO}/mount-helpers/sandbox'"
+         prelude + f"exec runuser -u nobody -- '{sandbox}'"
          f" '{mnt}'"],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True, env=env)

@@ -132,6 +132,7 @@ def test_bad_value_is_refused_before_any_request(opt, msg, emu, make_mount):
 def test_missing_endpoint_is_refused(tmp_path):
     tok = tmp_path / "tok"
     tok.write_text("sandbox-token\n")
+    os.chmod(tok, 0o600)
     mnt = tmp_path / "m"
     mnt.mkdir()
     r = run([PARTNERFS, "-f", "-o", f"token_file={tok}", str(mnt)])
@@ -151,6 +152,7 @@ def test_bad_token_file_is_refused(what, emu, make_mount, tmp_path):
             "empty": str(tmp_path / "empty")}[what]
     if what == "empty":
         open(path, "w").close()
+        os.chmod(path, 0o600)  # empty, not refused for its mode
     m = make_mount(emu, f"token_file={path}", token=None, expect_fail=True)
     assert wait_exit(m) == 1
     lines = m.log().splitlines(keepends=True)

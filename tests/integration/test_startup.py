@@ -114,6 +114,39 @@ def test_bad_token_exits_1_with_the_api_reason(emu, mp):
     assert all(q["status"] == 401 for q in reqs)
 
 
+@pytest.mark.parametrize("mode", [0o644, 0o640])
+def test_token_file_readable_by_others_exits_1_sending_nothing(emu, mp,
+                                                               mode):
+    """A bearer token that group or others can read is refused, as a
+    credentials file is, before any request."""
+    path, tok = mp
+    os.chmod(tok, mode)
+    r = partnerfs("-f", "-o", f"endpoint={emu.url},token_file={tok}", path)
+    lines = assert_failed_without_mount(r, path)
+    assert lines == [f"partnerfs: token_file={tok}: readable by group or "
+                     f"others (mode {mode:03o}), refused; run chmod 600 on "
+                     "it", "see 'partnerfs -h' for usage"], r.stderr
+    assert TOKEN not in r.stderr
+    assert emu.requests(api_only=False) == []
+
+
+def test_token_file_of_mode_0600_mounts(emu, mp):
+    path, tok = mp
+    os.chmod(tok, 0o600)
+    r = partnerfs("-o", f"endpoint={emu.url},token_file={tok}", path)
+    try:
+        assert r.returncode == 0, r.stderr
+        assert os.path.ismount(path)
+        assert r.stderr == ""
+        reqs = emu.requests()
+        assert reqs and reqs[0]["headers"]["authorization"] == \
+            "Bearer " + TOKEN
+    finally:
+        subprocess.run(["fusermount3", "-u", "-z", path], timeout=10,
+                       capture_output=True)
+    assert not os.path.ismount(path)
+
+
 def test_unknown_configured_publisher_exits_1(emu, mp):
     path, tok = mp
     r = partnerfs("-o", f"endpoint={emu.url},token_file={tok},"

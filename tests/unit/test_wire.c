@@ -318,7 +318,16 @@ static void test_token_file_forms(void)
 	CHECK_STR(tok, "tok-3");
 	free(tok);
 	/* Rewritten (other size): re-read without being asked. */
-	write_file(token_path, "{\"accessToken\":\"tok-json\"}", 0644);
+	write_file(token_path, "{\"accessToken\":\"tok-json\"}", 0600);
+	CHECK(auth_get_token(&tok) == 0);
+	CHECK_STR(tok, "tok-json");
+	free(tok);
+	/* Made readable by others: refused on the re-read, nothing handed
+	 * out, and fine again once it is 0600. */
+	chmod(token_path, 0644);
+	CHECK(auth_get_token(&tok) == -EACCES);
+	CHECK(tok == NULL);
+	chmod(token_path, 0600);
 	CHECK(auth_get_token(&tok) == 0);
 	CHECK_STR(tok, "tok-json");
 	free(tok);
@@ -331,6 +340,9 @@ static void test_token_file_forms(void)
 	write_file(token_path, "\n", 0600);
 	CHECK(auth_init(&uc, why, sizeof(why)) == -EINVAL);
 	CHECK(strstr(why, "holds no token") != NULL);
+	write_file(token_path, "tok-1\n", 0640);
+	CHECK(auth_init(&uc, why, sizeof(why)) == -EPERM);
+	CHECK(strstr(why, "(mode 640), refused; run chmod 600 on it") != NULL);
 	uc.token_file = "/nonexistent/token";
 	CHECK(auth_init(&uc, why, sizeof(why)) == -ENOENT);
 	CHECK(strstr(why, "/nonexistent/token") != NULL);
