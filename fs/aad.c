@@ -12,7 +12,7 @@
 #include "partnerfs/buf.h"
 #include "partnerfs/http.h"
 #include "partnerfs/ident.h"
-#include "partnerfs/model.h"
+#include "partnerfs/jsonutil.h"
 
 /* AAD v1 sends lifetimes as JSON strings; accept numbers too. */
 static int aad_json_seconds(json_object *doc, const char *key, long long *out)
@@ -115,7 +115,7 @@ static char *aad_reason(const struct buf *body)
 			buf_append(&b, desc, strcspn(desc, "\r\n"));
 		r = b.data ? buf_steal(&b) : NULL;
 	} else {
-		r = model_parse_error_message(body->data, body->len);
+		r = jsonutil_error_message(body->data, body->len);
 	}
 	buf_free(&b);
 	json_object_put(doc);

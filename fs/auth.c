@@ -1,13 +1,13 @@
 /** @file
  * auth: where the bearer token comes from.
  *
- * In order of precedence (DESIGN.md §4):
+ * In order of precedence (doc/design.md §4):
  *  1. token_file: a token someone else keeps fresh (`az account
  *     get-access-token ... > file` or a sidecar); re-read whenever the file
  *     changes, or after the API rejected what it held; like the
  *     credentials file, refused if group or others may read it;
  *  2. credentials file, 3. AZURE_* environment: the Azure AD v1
- *     client-credentials flow (cpp-api.md §2.1), token cached until shortly
+ *     client-credentials flow (doc/cpp-api.md §2.1), token cached until shortly
  *     before it expires.
  *
  * The client secret lives only in this file's memory and is zeroed on
@@ -28,13 +28,12 @@
 
 #include "partnerfs/aad.h"
 #include "partnerfs/auth.h"
+#include "partnerfs/clock.h"
 #include "partnerfs/http.h"
 #include "partnerfs/ident.h"
 #include "partnerfs/log.h"
-#include "partnerfs/model.h"
 
 #define AUTH_DEFAULT_AUTHORITY "https://login.microsoftonline.com"
-#define AUTH_DEFAULT_RESOURCE "https://cloudpartner.azure.com"
 #define AUTH_FILE_MAX (64 * 1024)
 /* Refresh this long before expiry at most (or at 10% of the lifetime, if
  * that is shorter), so a request never leaves with a dying token. */
@@ -64,14 +63,6 @@ static struct {
 	/* Why the last token request failed, for the user: no secret. */
 	char failure[384];
 } auth;
-
-static long auth_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void auth_free_secret(char **s)
 {
@@ -387,8 +378,12 @@ static int auth_setup(const struct auth_config *cfg, char *why, size_t why_size)
 
 	auth.authority = strdup(cfg && cfg->authority ? cfg->authority
 						      : AUTH_DEFAULT_AUTHORITY);
-	auth.resource = strdup(cfg && cfg->resource ? cfg->resource
-						    : AUTH_DEFAULT_RESOURCE);
+	/* Whose token it is, is the backend's to say: no default. */
+	if (!cfg || !cfg->resource) {
+		snprintf(why, why_size, "no auth resource");
+		return -EINVAL;
+	}
+	auth.resource = strdup(cfg->resource);
 	if (!auth.authority || !auth.resource)
 		return -ENOMEM;
 	if (cfg && cfg->token_file) {
@@ -460,7 +455,7 @@ void auth_cleanup(void)
 /* Stores a token from Azure AD and when to refresh it. */
 static int auth_take_aad_token(char *tok, long long life)
 {
-	long now = auth_now_ms(), margin_ms;
+	long now = clock_mono_ms(), margin_ms;
 
 	if (!ident_is_word(tok)) {
 		auth_free_secret(&tok);
@@ -524,7 +519,7 @@ static int auth_current_token(void)
 		return rc ? -EACCES : 0;
 	case AUTH_CREDENTIALS:
 	case AUTH_ENV:
-		now = auth_now_ms();
+		now = clock_mono_ms();
 		if (auth.token && now < auth.refresh_at_ms)
 			return 0;
 		rc = auth_fetch_aad_token();

@@ -41,6 +41,12 @@ static struct {
 	unsigned long hits, misses;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
+struct doc_note {
+	struct doc_note *next;
+	const struct doc_note_type *type;
+	void *value;
+};
+
 struct doc *doc_new(const char *data, size_t len, const char *etag,
 		    const char *url)
 {
@@ -69,7 +75,7 @@ static struct doc_box *box_of(struct doc *d)
 	return (struct doc_box *)((char *)d - offsetof(struct doc_box, doc));
 }
 
-struct doc *doc_get(struct doc *d)
+static struct doc *doc_get(struct doc *d)
 {
 	if (d)
 		atomic_fetch_add(&box_of(d)->refs, 1);
@@ -86,9 +92,54 @@ void doc_put(struct doc *d)
 	free(d->data);
 	free(d->etag);
 	free(d->url);
-	if (d->aux_free)
-		d->aux_free(d->aux);
+	while (d->notes) {
+		struct doc_note *n = d->notes;
+		d->notes = n->next;
+		if (n->type->free)
+			n->type->free(n->value);
+		free(n);
+	}
 	free(box);
+}
+
+/* One lock for every doc's notes: notes are attached once per fetch and
+ * read with a short walk, so it is never held for long. */
+static pthread_mutex_t notes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct doc_note *note_find_locked(struct doc *d,
+					 const struct doc_note_type *t)
+{
+	for (struct doc_note *n = d->notes; n; n = n->next)
+		if (n->type == t)
+			return n;
+	return NULL;
+}
+
+void *doc_note_get(struct doc *d, const struct doc_note_type *t)
+{
+	pthread_mutex_lock(&notes_lock);
+	struct doc_note *n = note_find_locked(d, t);
+	void *v = n ? n->value : NULL;
+	pthread_mutex_unlock(&notes_lock);
+	return v;
+}
+
+void *doc_note_attach(struct doc *d, const struct doc_note_type *t, void *value)
+{
+	pthread_mutex_lock(&notes_lock);
+	struct doc_note *n = note_find_locked(d, t);
+	void *kept = n ? n->value : NULL;
+	if (!n && (n = calloc(1, sizeof(*n)))) {
+		n->type = t;
+		n->value = kept = value;
+		n->next = d->notes;
+		d->notes = n;
+		value = NULL;
+	}
+	pthread_mutex_unlock(&notes_lock);
+	if (value && t->free)
+		t->free(value);
+	return kept;
 }
 
 static unsigned hash_key(const char *key)

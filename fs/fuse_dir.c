@@ -16,6 +16,7 @@
 #include "partnerfs/buf.h"
 #include "partnerfs/cache.h"
 #include "partnerfs/inodes.h"
+#include "partnerfs/list.h"
 #include "partnerfs/tree.h"
 
 /* d_ino of an entry handed without attributes, as libfuse's high-level
@@ -35,11 +36,11 @@ struct dir_handle {
 	struct dir_entry *entries;
 	size_t count, cap;
 	int listed;
-	struct dir_handle *prev, *next; /* open_dirs */
+	struct list_link link; /* in open_dirs */
 };
 
 static pthread_mutex_t dirs_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct dir_handle *open_dirs;
+static struct list_link open_dirs = LIST_INIT(open_dirs);
 
 static void reply_err(fuse_req_t req, int err)
 {
@@ -93,10 +94,7 @@ void pfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	pthread_mutex_lock(&dirs_lock);
-	d->next = open_dirs;
-	if (d->next)
-		d->next->prev = d;
-	open_dirs = d;
+	list_add(&open_dirs, &d->link);
 	pthread_mutex_unlock(&dirs_lock);
 	fi->fh = (uintptr_t)d;
 	if (fuse_reply_open(req, fi) != 0)
@@ -236,12 +234,7 @@ void pfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	(void)ino;
 	struct dir_handle *d = (struct dir_handle *)(uintptr_t)fi->fh;
 	pthread_mutex_lock(&dirs_lock);
-	if (d->prev)
-		d->prev->next = d->next;
-	else
-		open_dirs = d->next;
-	if (d->next)
-		d->next->prev = d->prev;
+	list_del(&d->link);
 	pthread_mutex_unlock(&dirs_lock);
 	dir_clear(d);
 	free(d);
@@ -252,9 +245,10 @@ void pfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 void pfs_dir_cleanup(void)
 {
 	pthread_mutex_lock(&dirs_lock);
-	while (open_dirs) {
-		struct dir_handle *d = open_dirs;
-		open_dirs = d->next;
+	while (!list_empty(&open_dirs)) {
+		struct dir_handle *d =
+			list_entry(open_dirs.next, struct dir_handle, link);
+		list_del(&d->link);
 		dir_clear(d);
 		free(d);
 	}

@@ -21,6 +21,7 @@
 #include "partnerfs/buf.h"
 #include "partnerfs/cache.h"
 #include "partnerfs/inodes.h"
+#include "partnerfs/list.h"
 #include "partnerfs/log.h"
 #include "partnerfs/notify.h"
 
@@ -33,14 +34,14 @@ struct handle {
 	int input_pending;	      /* input holds something to store */
 	int toucher;		      /* notify.c replaying a change */
 	struct fuse_pollhandle *poll; /* a poll(2) waiting for `wait` */
-	struct handle *prev, *next;   /* open_handles */
+	struct list_link link;	      /* in open_handles */
 };
 
 /* Every open handle. The kernel sends no release for files still open
  * when the session ends (SIGTERM with `tail -f events` running):
  * pfs_destroy frees what is left. */
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct handle *open_handles;
+static struct list_link open_handles = LIST_INIT(open_handles);
 
 static struct fuse_session *session;
 
@@ -57,10 +58,7 @@ static void reply_err(fuse_req_t req, int err)
 static void handle_link(struct handle *h)
 {
 	pthread_mutex_lock(&handles_lock);
-	h->next = open_handles;
-	if (h->next)
-		h->next->prev = h;
-	open_handles = h;
+	list_add(&open_handles, &h->link);
 	pthread_mutex_unlock(&handles_lock);
 }
 
@@ -76,12 +74,7 @@ static void handle_free(struct handle *h)
 static void handle_unlink_free(struct handle *h)
 {
 	pthread_mutex_lock(&handles_lock);
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		open_handles = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
+	list_del(&h->link);
 	pthread_mutex_unlock(&handles_lock);
 	handle_free(h);
 }
@@ -467,7 +460,9 @@ static void pfs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 void fuse_ops_wake_pollers(void)
 {
 	pthread_mutex_lock(&handles_lock);
-	for (struct handle *h = open_handles; h; h = h->next) {
+	for (struct list_link *l = open_handles.next; l != &open_handles;
+	     l = l->next) {
+		struct handle *h = list_entry(l, struct handle, link);
 		if (!h->poll || handle_try_wait(h) == -EAGAIN)
 			continue;
 		/* The kernel asks pfs_poll again, which now says POLLIN. */
@@ -493,9 +488,10 @@ static void pfs_destroy(void *userdata)
 {
 	(void)userdata;
 	pthread_mutex_lock(&handles_lock);
-	while (open_handles) {
-		struct handle *h = open_handles;
-		open_handles = h->next;
+	while (!list_empty(&open_handles)) {
+		struct handle *h =
+			list_entry(open_handles.next, struct handle, link);
+		list_del(&h->link);
 		handle_free(h);
 	}
 	pthread_mutex_unlock(&handles_lock);

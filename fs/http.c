@@ -7,7 +7,7 @@
  * the handles; the connection cache is not shared, because libcurl does not
  * support sharing it across threads safely.
  *
- * Retries follow DESIGN.md §2: a GET is retried on 429/503 and connection
+ * Retries follow doc/design.md §2: a GET is retried on 429/503 and connection
  * errors, with exponential backoff or the server's Retry-After, never past
  * the request's time budget. A PUT or POST is only retried when curl could
  * not even connect, so a write never reaches the server twice.
@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "http_stats.h"
+#include "partnerfs/clock.h"
 #include "partnerfs/http.h"
 #include "partnerfs/log.h"
 
@@ -205,18 +206,10 @@ void http_response_free(struct http_response *resp)
 	buf_free(&resp->body);
 	free(resp->etag);
 	free(resp->location);
-	free(resp->operation_location);
+	free(resp->header);
 	resp->etag = NULL;
 	resp->location = NULL;
-	resp->operation_location = NULL;
-}
-
-static long http_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	resp->header = NULL;
 }
 
 static void http_sleep_ms(long ms)
@@ -232,6 +225,7 @@ struct http_xfer {
 	struct http_response *resp;
 	size_t max_body;
 	bool too_big;
+	const char *want; /* http_request.want_header */
 };
 
 static size_t http_on_body(char *ptr, size_t size, size_t nmemb, void *user)
@@ -315,9 +309,9 @@ static size_t http_on_header(char *line, size_t size, size_t nmemb, void *user)
 		http_keep_header(&r->etag, colon, n);
 	} else if (name_len == 8 && strncasecmp(line, "location", 8) == 0) {
 		http_keep_header(&r->location, colon, n);
-	} else if (name_len == 18 &&
-		   strncasecmp(line, "operation-location", 18) == 0) {
-		http_keep_header(&r->operation_location, colon, n);
+	} else if (x->want && name_len == strlen(x->want) &&
+		   strncasecmp(line, x->want, name_len) == 0) {
+		http_keep_header(&r->header, colon, n);
 	} else if (name_len == 11 &&
 		   strncasecmp(line, "retry-after", 11) == 0) {
 		v = http_header_value(colon, n);
@@ -498,7 +492,7 @@ static CURLcode http_attempt(CURL *c, const struct http_request *req,
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct http_response *r = x->resp;
 	curl_off_t up = 0, down = 0;
-	long t0 = http_now_ms(), ms;
+	long t0 = clock_mono_ms(), ms;
 	CURLcode cc;
 
 	http_response_free(r);
@@ -508,7 +502,7 @@ static CURLcode http_attempt(CURL *c, const struct http_request *req,
 	curl_easy_reset(c);
 	http_set_options(c, req, headers, x, budget_ms, errbuf);
 	cc = curl_easy_perform(c);
-	ms = http_now_ms() - t0;
+	ms = clock_mono_ms() - t0;
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
@@ -529,9 +523,10 @@ static CURLcode http_attempt(CURL *c, const struct http_request *req,
 
 int http_perform(const struct http_request *req, struct http_response *resp)
 {
-	struct http_xfer x = {.resp = resp};
+	struct http_xfer x = {.resp = resp,
+			      .want = req ? req->want_header : NULL};
 	struct curl_slist *headers = NULL;
-	long start = http_now_ms(), deadline, wait, backoff, budget;
+	long start = clock_mono_ms(), deadline, wait, backoff, budget;
 	bool get;
 	CURLcode cc;
 	CURL *c;
@@ -553,7 +548,7 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 	backoff = HTTP_BACKOFF_START_MS;
 	for (attempt = 0;; attempt++) {
 		/* CURLOPT_TIMEOUT_MS 0 would mean "no limit". */
-		budget = deadline - http_now_ms();
+		budget = deadline - clock_mono_ms();
 		cc = http_attempt(c, req, headers, &x, budget > 0 ? budget : 1);
 		rc = cc == CURLE_OK ? 0 : http_errno_for_curl(cc, &x);
 		if (attempt >= http.retries)
@@ -571,7 +566,7 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 			wait = resp->retry_after_s * 1000;
 		/* Waiting past the budget would only turn the answer we have
 		 * into a timeout. */
-		if (http_now_ms() + wait >= deadline - 1)
+		if (clock_mono_ms() + wait >= deadline - 1)
 			break;
 		log_info("%s %s: retrying in %ld ms", req->method, req->url,
 			 wait);
@@ -581,6 +576,6 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 				  : backoff * 2;
 	}
 	http_free_headers(headers);
-	resp->elapsed_ms = http_now_ms() - start;
+	resp->elapsed_ms = clock_mono_ms() - start;
 	return rc;
 }

@@ -1,13 +1,13 @@
-/* main.c: partnerfs — the Cloud Partner Portal publishing API as a
- * directory.
+/* main.c: partnerfs — Azure Marketplace publishing APIs as a directory.
  *
- *     $ partnerfs -o endpoint=https://cloudpartner.azure.com,token_file=~/.tok /mnt/cpp
+ *     $ partnerfs -o endpoint=URL,token_file=~/.tok /mnt/cpp
  *     $ ls /mnt/cpp/publishers/contoso/offers/
  *     $ echo ops@contoso.com > /mnt/cpp/publishers/contoso/offers/vm/cancel
  *
- * A recipe: parse options, check endpoint and credentials in the user's
- * terminal, mount, daemonize, start the poller, serve, then tear down in
- * reverse order (the poller stops before the session is destroyed). */
+ * A recipe: parse options (which pick the backend), check endpoint and
+ * credentials in the user's terminal, mount, daemonize, start the poller,
+ * serve, then tear down in reverse order (the poller stops before the
+ * session is destroyed). */
 #include "partnerfs/fuse_ops.h"
 
 #include <errno.h>
@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "partnerfs/api.h"
 #include "partnerfs/auth.h"
+#include "partnerfs/backend.h"
 #include "partnerfs/cache.h"
 #include "partnerfs/config.h"
 #include "partnerfs/http.h"
@@ -27,7 +27,6 @@
 #include "partnerfs/nodes.h"
 #include "partnerfs/notify.h"
 #include "partnerfs/options.h"
-#include "partnerfs/remote.h"
 #include "partnerfs/tracker.h"
 
 /* Fails in the user's terminal, before daemonizing, when the endpoint or
@@ -36,31 +35,35 @@ static int startup_check(void)
 {
 	char why[512] = "";
 	struct auth_config ac = {pfs_config.token_file, pfs_config.credentials,
-				 pfs_config.authority, NULL};
+				 pfs_config.authority, backend->auth_resource};
 	if (auth_init(&ac, why, sizeof(why)) != 0)
 		return options_fail("%s", why);
-	struct api_result res = {0};
-	int err;
 	/* The reason is printed below as one line; the API layer's own
 	 * warnings would only repeat it (unless the user asked for debug). */
 	enum log_level lvl = log_get_level();
 	if (lvl < LOG_LVL_DEBUG)
 		log_set_level(LOG_LVL_ERROR);
-	if (pfs_config.publishers) {
-		char first[IDENT_MAX + 1];
-		snprintf(first, sizeof(first), "%.*s",
-			 (int)strcspn(pfs_config.publishers, ","),
-			 pfs_config.publishers);
-		err = api_list_offers(first, &res);
-	} else {
-		err = api_list_publishers(&res);
-	}
+	int err = backend->probe(why, sizeof(why));
 	log_set_level(lvl);
 	if (err)
 		fprintf(stderr, "partnerfs: %s: %s\n", pfs_config.endpoint,
-			res.message ? res.message : strerror(-err));
-	api_result_free(&res);
+			why);
 	return err ? 1 : 0;
+}
+
+/* libcurl, the backend's API and the cache, before anything is sent. */
+static int start_libraries(void)
+{
+	struct http_config hc = {(long)(pfs_config.timeout * 1000),
+				 pfs_config.retries, pfs_config.cafile,
+				 pfs_config.insecure, 0};
+	if (http_init(&hc) || backend->init(&pfs_config)) {
+		fprintf(stderr, "partnerfs: cannot initialise libcurl\n");
+		return -1;
+	}
+	nodes_set_backend_rows(backend->rows, backend->row_count);
+	cache_init(pfs_config.cache_ttl, (size_t)pfs_config.cache_max);
+	return 0;
 }
 
 /* libfuse's own messages go where ours go: syslog once daemonized, where
@@ -78,14 +81,26 @@ static void log_from_libfuse(enum fuse_log_level level, const char *fmt,
 	log_msg(lvl, "libfuse", 0, "%s", msg);
 }
 
-static void on_operation_changed(const char *pub, const char *offer,
-				 const char *id, const char *old_state,
-				 const char *new_state)
+static void on_operation_changed(const char *scope, const char *id,
+				 const char *old_state, const char *new_state)
 {
-	/* The offer's status and its submissions moved with the operation. */
-	remote_invalidate_offer(pub, offer);
-	notify_operation_changed(pub, offer, id, old_state, new_state);
+	struct backend_change ch = {BUF_INIT, BUF_INIT};
+	backend->changed(scope, id, old_state, new_state, &ch);
+	if (ch.event.data)
+		notify_changed(ch.event.data, &ch.paths);
+	buf_free(&ch.event);
+	buf_free(&ch.paths);
 	fuse_ops_wake_pollers();
+}
+
+/* After daemonizing (threads do not survive fork): the poller and the
+ * watchers it tells. */
+static int start_threads(void)
+{
+	node_mount_time = time(NULL);
+	notify_init(pfs_config.mountpoint);
+	tracker_init(backend, pfs_config.poll_interval, on_operation_changed);
+	return tracker_start();
 }
 
 static int serve(struct fuse_session *se, struct fuse_cmdline_opts *opts)
@@ -123,15 +138,8 @@ int main(int argc, char *argv[])
 		break;
 	}
 
-	struct http_config hc = {(long)(pfs_config.timeout * 1000),
-				 pfs_config.retries, pfs_config.cafile,
-				 pfs_config.insecure, 0};
-	struct api_config apc = {pfs_config.endpoint, pfs_config.api_version};
-	if (http_init(&hc) || api_init(&apc)) {
-		fprintf(stderr, "partnerfs: cannot initialise libcurl\n");
-		goto out_opts;
-	}
-	cache_init(pfs_config.cache_ttl, (size_t)pfs_config.cache_max);
+	if (start_libraries())
+		goto out_lib;
 
 	/* The session parses libfuse's own -o options: a typo there fails
 	 * now, before the start-up check sends anything or waits on it. */
@@ -151,10 +159,7 @@ int main(int argc, char *argv[])
 		goto out_unmount;
 	log_use_syslog(!opts.foreground);
 	fuse_set_log_func(log_from_libfuse);
-	node_mount_time = time(NULL);
-	notify_init(pfs_config.mountpoint);
-	tracker_init(pfs_config.poll_interval, on_operation_changed);
-	if (tracker_start() != 0)
+	if (start_threads() != 0)
 		goto out_unmount;
 	log_info("mounted %s on %s", pfs_config.endpoint,
 		 pfs_config.mountpoint);
@@ -179,7 +184,7 @@ out_lib:
 	notify_cleanup();
 	cache_cleanup();
 	auth_cleanup();
-	api_cleanup();
+	backend->cleanup();
 	http_cleanup();
 out_opts:
 	options_free(&args, &opts);

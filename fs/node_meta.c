@@ -1,18 +1,16 @@
 /* node_meta.c: the root `events` log and the .partnerfs/ files: version,
  * config (secrets masked), stats and last-error. */
-#include <curl/curl.h>
 #include <errno.h>
-#define FUSE_USE_VERSION 314
-#include <fuse.h>
-#include <json-c/json.h>
 #include <string.h>
 
 #include "node_impl.h"
 #include "partnerfs/auth.h"
+#include "partnerfs/backend.h"
 #include "partnerfs/config.h"
 #include "partnerfs/http.h"
 #include "partnerfs/log.h"
 #include "partnerfs/notify.h"
+#include "partnerfs/options.h"
 #include "partnerfs/tracker.h"
 
 int events_show(const struct node *n, struct content *out)
@@ -21,27 +19,19 @@ int events_show(const struct node *n, struct content *out)
 	return notify_events_show(out);
 }
 
-static void meta_version(struct buf *b)
-{
-	buf_printf(b, "partnerfs %s\nlibfuse %s\nlibcurl %s\njson-c %s\n",
-		   PARTNERFS_VERSION, fuse_pkgversion(),
-		   curl_version_info(CURLVERSION_NOW)->version,
-		   json_c_version());
-}
-
 static void meta_config(struct buf *b)
 {
 	const struct pfs_config *c = &pfs_config;
-	buf_printf(b, "endpoint=%s\napi_version=%s\n", c->endpoint,
+	buf_printf(b, "endpoint=%s\napi_version=%s\nauth=", c->endpoint,
 		   c->api_version);
-	buf_puts(b, "auth=");
 	auth_describe(b);
+	buf_puts(b, "\n");
+	backend->describe(b);
 	buf_printf(b,
-		   "\npublishers=%s\npoll_interval=%g\ncache_ttl=%g\n"
+		   "poll_interval=%g\ncache_ttl=%g\n"
 		   "cache_max=%ld\ntimeout=%g\nretries=%d\ncafile=%s\ninsecure="
 		   "%d\n"
 		   "log_level=%s\nmountpoint=%s\n",
-		   c->publishers ? c->publishers : "(from the API)",
 		   c->poll_interval, c->cache_ttl, c->cache_max, c->timeout,
 		   c->retries, c->cafile ? c->cafile : "(system)", c->insecure,
 		   log_level_name(log_get_level()), c->mountpoint);
@@ -74,7 +64,7 @@ int meta_show(const struct node *n, struct content *out)
 		const char *name;
 		void (*render)(struct buf *b);
 	} files[] = {
-		{"version", meta_version},
+		{"version", options_render_versions},
 		{"config", meta_config},
 		{"stats", meta_stats},
 		{"last-error", meta_last_error},

@@ -14,7 +14,6 @@
 #include "partnerfs/buf.h"
 #include "partnerfs/log.h"
 #include "partnerfs/notify.h"
-#include "partnerfs/tree.h"
 
 #define MAX_TOUCHERS 8
 
@@ -108,30 +107,13 @@ static void touch_path(const char *rel)
 		log_debug("touch %s: utimensat: %s", rel, strerror(errno));
 }
 
-static const struct node_type *row_named(const char *pattern)
-{
-	for (size_t i = 0; i < node_type_count; i++)
-		if (strcmp(node_types[i].pattern, pattern) == 0)
-			return &node_types[i];
-	return NULL;
-}
-
-static void touch_row(const char *pattern, const struct node *n)
-{
-	const struct node_type *row = row_named(pattern);
-	char rel[4096];
-	if (row && tree_path(row, n, rel, sizeof(rel)) == 0)
-		touch_path(rel);
-}
-
 /* The log is append-only, as `tail -f` needs, but a mount that lives for
  * months must not grow without end: past this the older half goes at once
  * (the file shrinks once, which `tail -F` notices and follows). 4 MiB is
  * some 30,000 changes. */
 #define EVENTS_MAX ((size_t)4 << 20)
 
-static void events_append(const char *pub, const char *offer, const char *id,
-			  const char *old_state, const char *new_state)
+static void events_append(const char *event)
 {
 	char stamp[32];
 	struct timespec now;
@@ -142,38 +124,28 @@ static void events_append(const char *pub, const char *offer, const char *id,
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_printf(&nt.events, "%s.%03ldZ %s/%s operation %s %s -> %s\n", stamp,
-		   now.tv_nsec / 1000000, pub, offer, id, old_state, new_state);
+	buf_printf(&nt.events, "%s.%03ldZ %s\n", stamp, now.tv_nsec / 1000000,
+		   event);
 	if (nt.events.len > EVENTS_MAX)
 		buf_drop_head_lines(&nt.events, nt.events.len / 2);
 	nt.events_mtime = now.tv_sec;
 	pthread_mutex_unlock(&nt.lock);
 }
 
-void notify_operation_changed(const char *pub, const char *offer,
-			      const char *id, const char *old_state,
-			      const char *new_state)
+void notify_changed(const char *event, const struct buf *paths)
 {
-	log_info("%s/%s operation %s %s -> %s", pub, offer, id, old_state,
-		 new_state);
-	events_append(pub, offer, id, old_state, new_state);
+	log_info("%s", event);
+	events_append(event);
 	if (atomic_load(&nt.stopped) || !nt.mountpoint)
 		return;
 	pid_t tid = (pid_t)syscall(SYS_gettid);
 	int slot = toucher_enter(tid);
 	if (slot < 0)
 		return;
-	struct node n = {0};
-	snprintf(n.pub, sizeof(n.pub), "%s", pub);
-	snprintf(n.offer, sizeof(n.offer), "%s", offer);
-	snprintf(n.name, sizeof(n.name), "%s", id);
-	touch_row("/publishers/{pub}/offers/{offer}/operations/{name}/status",
-		  &n);
-	touch_row("/publishers/{pub}/offers/{offer}/operations/{name}/"
-		  "operation.json",
-		  &n);
-	touch_row("/publishers/{pub}/offers/{offer}/status", &n);
-	touch_row("/events", &n);
+	for (size_t off = 0; paths->data && off < paths->len;
+	     off += strlen(paths->data + off) + 1)
+		touch_path(paths->data + off);
+	touch_path("/events");
 	toucher_leave(slot);
 }
 

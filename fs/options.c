@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "partnerfs/backend.h"
+#include "partnerfs/buf.h"
 #include "partnerfs/config.h"
 #include "partnerfs/ident.h"
 #include "partnerfs/log.h"
@@ -44,6 +46,7 @@ enum { KEY_HELP, KEY_VERSION, KEY_DISCARD };
 	}
 
 static const struct fuse_opt pfs_opts[] = {
+	PFS_OPT("api=%s", api),
 	PFS_OPT("endpoint=%s", endpoint),
 	PFS_OPT("api_version=%s", api_version),
 	PFS_OPT("token_file=%s", token_file),
@@ -114,8 +117,9 @@ static void usage(const char *prog)
 	       "fstab; ignored\n"
 	       "    -o opt,[opt...]        mount options\n\n"
 	       "partnerfs options:\n"
-	       "    -o endpoint=URL        API endpoint (required), e.g.\n"
-	       "                           https://cloudpartner.azure.com\n"
+	       "    -o api=NAME            the API (backend); default: the "
+	       "endpoint's\n"
+	       "    -o endpoint=URL        API endpoint (required)\n"
 	       "    -o token_file=PATH     bearer token, re-read when it "
 	       "changes\n"
 	       "                           (mode 0600, else refused)\n"
@@ -126,11 +130,9 @@ static void usage(const char *prog)
 	       "AZURE_CLIENT_SECRET\n"
 	       "    -o authority=URL       Azure AD authority (default\n"
 	       "                           https://login.microsoftonline.com)\n"
-	       "    -o api_version=V       default 2017-10-31\n"
-	       "    -o publishers=a,b      publishers to list (default: ask "
-	       "the API)\n"
-	       "    -o poll_interval=S     seconds between operation polls "
-	       "(default 5)\n"
+	       "    -o api_version=V       the API's version (default: the "
+	       "backend's)\n"
+	       "    -o poll_interval=S     seconds between operation polls\n"
 	       "    -o cache_ttl=S         seconds documents are cached "
 	       "(default 30)\n"
 	       "    -o cache_max=N         documents cached at most "
@@ -149,13 +151,25 @@ static void usage(const char *prog)
 	       "    -o umask=M             permissions shown: 0777 & ~M "
 	       "(octal)\n\n",
 	       prog);
+	for (size_t i = 0; backend_at(i); i++)
+		printf("api=%s:\n%s\n", backend_at(i)->name,
+		       backend_at(i)->usage);
+}
+
+void options_render_versions(struct buf *out)
+{
+	buf_printf(out, "partnerfs %s\nlibfuse %s\nlibcurl %s\njson-c %s\n",
+		   PARTNERFS_VERSION, fuse_pkgversion(),
+		   curl_version_info(CURLVERSION_NOW)->version,
+		   json_c_version());
 }
 
 static void print_versions(void)
 {
-	printf("partnerfs %s\nlibfuse %s\nlibcurl %s\njson-c %s\n",
-	       PARTNERFS_VERSION, fuse_pkgversion(),
-	       curl_version_info(CURLVERSION_NOW)->version, json_c_version());
+	struct buf b = BUF_INIT;
+	options_render_versions(&b);
+	fputs(b.data ? b.data : "", stdout);
+	buf_free(&b);
 }
 
 static int opt_proc(void *data, const char *arg, int key,
@@ -189,7 +203,7 @@ static int opt_proc(void *data, const char *arg, int key,
 	return 1;
 }
 
-/* `-o publishers=a,b` (DESIGN.md §4): fuse_opt splits an -o list at
+/* `-o publishers=a,b` (doc/design.md §4): fuse_opt splits an -o list at
  * every comma, which would make "b" an unknown option. The bare words
  * after publishers= are re-joined with an escaped comma, up to the next
  * option: one with '=', or a flag that libfuse or mount(8) knows. */
@@ -400,26 +414,18 @@ static int is_http_url(const char *url)
 	return 1;
 }
 
-/* api-version goes into every query string: a date like 2017-10-31,
- * perhaps with a suffix such as -preview. */
-static int api_version_ok(const char *v)
+/* Paths the daemon opens later, from "/": absolute now. */
+static void config_paths(struct pfs_config *c)
 {
-	if (!*v || strlen(v) > 64)
-		return 0;
-	for (; *v; v++)
-		if (!(*v >= '0' && *v <= '9') && !(*v >= 'a' && *v <= 'z') &&
-		    !(*v >= 'A' && *v <= 'Z') && *v != '-' && *v != '.')
-			return 0;
-	return 1;
-}
-
-static int config_finish(void)
-{
-	struct pfs_config *c = &pfs_config;
 	absolute_path(&c->token_file);
 	absolute_path(&c->credentials);
 	/* curl opens the bundle at each TLS handshake, in the daemon's "/". */
 	absolute_path(&c->cafile);
+}
+
+/* The endpoint, and the backend it and api= select. */
+static int config_endpoint(struct pfs_config *c)
+{
 	if (!c->endpoint)
 		return options_fail("missing -o endpoint=URL%s", "");
 	if (!is_http_url(c->endpoint))
@@ -433,14 +439,24 @@ static int config_finish(void)
 		return options_fail(
 			"bad authority: %s (an http:// or https:// URL)",
 			c->authority);
-	if (!c->api_version)
-		c->api_version = strdup("2017-10-31");
-	else if (!api_version_ok(c->api_version))
-		return options_fail("bad api_version: '%s' (e.g. 2017-10-31)",
-				    c->api_version);
+	backend = c->api ? backend_by_name(c->api)
+			 : backend_for_endpoint(c->endpoint);
+	if (!backend) {
+		char what[256];
+		snprintf(what, sizeof(what), "%.64s (one of: %s)", c->api,
+			 backend_names());
+		return options_fail("bad api: %s", what);
+	}
 	if (c->cafile && access(c->cafile, R_OK) != 0)
 		return options_fail("bad cafile: %s (not a readable file)",
 				    c->cafile);
+	return 0;
+}
+
+/* The numbers. A poll_interval left out is the backend's to choose. */
+static int config_numbers(struct pfs_config *c)
+{
+	c->poll_interval_set = raw.poll_interval != NULL;
 	if (parse_seconds(raw.poll_interval, 5, 0.05, &c->poll_interval))
 		return options_fail("bad poll_interval: %s (seconds, >= 0.05)",
 				    raw.poll_interval);
@@ -458,27 +474,18 @@ static int config_finish(void)
 	if (parse_count(raw.retries, 3, 0, 20, &retries))
 		return options_fail("bad retries: %s (0..20)", raw.retries);
 	c->retries = (int)retries;
-	if (c->publishers) {
-		if (!*c->publishers || strstr(c->publishers, ",,") ||
-		    c->publishers[0] == ',' ||
-		    c->publishers[strlen(c->publishers) - 1] == ',')
-			return options_fail(
-				"bad publishers: '%s' (ids separated by "
-				"commas)",
-				c->publishers);
-		char *copy = strdup(c->publishers), *save = NULL;
-		for (char *p = strtok_r(copy, ",", &save); p;
-		     p = strtok_r(NULL, ",", &save))
-			if (!ident_is_valid(p)) {
-				int rc = options_fail(
-					"bad publishers: %s is not a "
-					"publisher id",
-					p);
-				free(copy);
-				return rc;
-			}
-		free(copy);
-	}
+	return 0;
+}
+
+static int config_finish(void)
+{
+	struct pfs_config *c = &pfs_config;
+	char why[512] = "";
+	config_paths(c);
+	if (config_endpoint(c) || config_numbers(c))
+		return 1;
+	if (backend->configure(c, why, sizeof(why)))
+		return options_fail("%s", why);
 	enum log_level lvl = LOG_LVL_INFO;
 	if (c->log_level && log_parse_level(c->log_level, &lvl))
 		return options_fail(

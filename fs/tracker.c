@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "partnerfs/api.h"
 #include "partnerfs/buf.h"
+#include "partnerfs/clock.h"
 #include "partnerfs/log.h"
 #include "partnerfs/tracker.h"
 
@@ -22,7 +22,7 @@
 
 struct op {
 	struct op *next;
-	char *pub, *offer, *id, *url;
+	char *scope, *id, *url;
 	char state[TRACKER_STATE_MAX];
 	int terminal; /* state is terminal; kept so scans compare no words */
 	char *doc;
@@ -34,10 +34,10 @@ struct op {
 	unsigned long started_seq; /* > 0: started by this mount, in order */
 };
 
-/* Per offer: which operation the latest listing put first. */
-struct offer_ops {
-	struct offer_ops *next;
-	char *pub, *offer;
+/* Per scope: which operation the latest listing put first. */
+struct scope_ops {
+	struct scope_ops *next;
+	char *scope;
 	char *latest_listed;
 };
 
@@ -46,125 +46,93 @@ static struct {
 	pthread_cond_t changed; /* state changes: wakes waiters */
 	pthread_cond_t work;	/* new work or stop: wakes pollers */
 	struct op *ops;
-	struct offer_ops *offers;
+	struct scope_ops *scopes;
+	const struct backend *be;
 	double interval;
 	tracker_listener_fn listener;
 	int running;
 	pthread_t threads[POLL_THREADS];
 	int nthreads;
 	unsigned long seq, polls;
-} tr = {.lock = PTHREAD_MUTEX_INITIALIZER,
-	.changed = PTHREAD_COND_INITIALIZER,
-	.work = PTHREAD_COND_INITIALIZER};
-
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The CLOCK_REALTIME instant s seconds from now, which is what
- * pthread_cond_timedwait takes. */
-static struct timespec deadline_in(double s)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	long whole = (long)s;
-	t.tv_sec += whole;
-	t.tv_nsec += (long)((s - (double)whole) * 1e9);
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
-}
+} tr = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int op_is_terminal(const struct op *o)
 {
 	return o->terminal;
 }
 
-static void op_set_state(struct op *o, const char *state)
+static void op_set_state(struct op *o, const char *state, int terminal)
 {
 	snprintf(o->state, sizeof(o->state), "%s", state);
-	o->terminal = model_status_is_terminal(o->state);
+	o->terminal = terminal;
 }
 
-static int op_is(const struct op *o, const char *pub, const char *offer)
+static int op_is(const struct op *o, const char *scope)
 {
-	return strcmp(o->pub, pub) == 0 && strcmp(o->offer, offer) == 0;
+	return strcmp(o->scope, scope) == 0;
 }
 
-static struct op *op_find_locked(const char *pub, const char *offer,
-				 const char *id)
+static struct op *op_find_locked(const char *scope, const char *id)
 {
 	for (struct op *o = tr.ops; o; o = o->next)
-		if (op_is(o, pub, offer) && strcmp(o->id, id) == 0)
+		if (op_is(o, scope) && strcmp(o->id, id) == 0)
 			return o;
 	return NULL;
 }
 
 static void op_free(struct op *o)
 {
-	free(o->pub);
-	free(o->offer);
+	free(o->scope);
 	free(o->id);
 	free(o->url);
 	free(o->doc);
 	free(o);
 }
 
-static struct op *op_new_locked(const char *pub, const char *offer,
-				const char *id, const char *url,
-				const char *state)
+static struct op *op_new_locked(const char *scope, const char *id,
+				const char *url, const char *state)
 {
 	struct op *o = calloc(1, sizeof(*o));
 	if (!o)
 		return NULL;
-	o->pub = strdup(pub);
-	o->offer = strdup(offer);
+	o->scope = strdup(scope);
 	o->id = strdup(id);
 	o->url = strdup(url);
-	if (!o->pub || !o->offer || !o->id || !o->url) {
+	if (!o->scope || !o->id || !o->url) {
 		op_free(o);
 		return NULL;
 	}
-	op_set_state(o, state);
+	op_set_state(o, state, tr.be->state_is_terminal(state));
 	o->mtime = time(NULL);
-	o->next_poll = now_mono();
+	o->next_poll = clock_mono_s();
 	o->next = tr.ops;
 	tr.ops = o;
 	return o;
 }
 
-static struct offer_ops *offer_find_locked(const char *pub, const char *offer,
-					   int create)
+static struct scope_ops *scope_find_locked(const char *scope, int create)
 {
-	for (struct offer_ops *f = tr.offers; f; f = f->next)
-		if (strcmp(f->pub, pub) == 0 && strcmp(f->offer, offer) == 0)
+	for (struct scope_ops *f = tr.scopes; f; f = f->next)
+		if (strcmp(f->scope, scope) == 0)
 			return f;
 	if (!create)
 		return NULL;
-	struct offer_ops *f = calloc(1, sizeof(*f));
-	if (!f || !(f->pub = strdup(pub)) || !(f->offer = strdup(offer))) {
-		if (f)
-			free(f->pub);
+	struct scope_ops *f = calloc(1, sizeof(*f));
+	if (!f || !(f->scope = strdup(scope))) {
 		free(f);
 		return NULL;
 	}
-	f->next = tr.offers;
-	tr.offers = f;
+	f->next = tr.scopes;
+	tr.scopes = f;
 	return f;
 }
 
-int tracker_add_started(const char *pub, const char *offer, const char *id,
-			const char *url)
+int tracker_add_started(const char *scope, const char *id, const char *url)
 {
 	pthread_mutex_lock(&tr.lock);
-	struct op *o = op_find_locked(pub, offer, id);
+	struct op *o = op_find_locked(scope, id);
 	if (!o)
-		o = op_new_locked(pub, offer, id, url, "notStarted");
+		o = op_new_locked(scope, id, url, "notStarted");
 	if (!o) {
 		pthread_mutex_unlock(&tr.lock);
 		return -ENOMEM;
@@ -172,38 +140,29 @@ int tracker_add_started(const char *pub, const char *offer, const char *id,
 	/* An idempotent publish answers with the running operation's URL:
 	 * same operation, now also the latest one started here. */
 	o->started_seq = ++tr.seq;
-	o->next_poll = now_mono();
+	o->next_poll = clock_mono_s();
 	pthread_cond_broadcast(&tr.work);
 	pthread_mutex_unlock(&tr.lock);
 	return 0;
 }
 
-int tracker_merge_listing(const char *pub, const char *offer,
-			  const struct submission_list *list)
+int tracker_merge_listing(const char *scope, const struct tracker_seen *seen,
+			  size_t count)
 {
-	struct buf url = BUF_INIT;
 	int err = 0;
 	pthread_mutex_lock(&tr.lock);
-	struct offer_ops *f = offer_find_locked(pub, offer, 1);
+	struct scope_ops *f = scope_find_locked(scope, 1);
 	if (!f) {
 		err = -ENOMEM;
 		goto out;
 	}
 	free(f->latest_listed);
-	f->latest_listed = list->count ? strdup(list->items[0].id) : NULL;
-	for (size_t i = 0; i < list->count; i++) {
-		const struct submission *s = &list->items[i];
-		if (op_find_locked(pub, offer, s->id))
+	f->latest_listed = count ? strdup(seen[0].id) : NULL;
+	for (size_t i = 0; i < count; i++) {
+		if (op_find_locked(scope, seen[i].id))
 			continue; /* the poller's state is newer */
-		buf_reset(&url);
-		const char *segs[] = {"publishers", pub,   "offers", offer,
-				      "operations", s->id, NULL};
-		if (api_build_url(&url, segs) != 0) {
-			err = -ENOMEM;
-			break;
-		}
-		const char *state = model_normalize_status(s->state);
-		if (!op_new_locked(pub, offer, s->id, url.data, state)) {
+		if (!op_new_locked(scope, seen[i].id, seen[i].url,
+				   seen[i].state)) {
 			err = -ENOMEM;
 			break;
 		}
@@ -211,16 +170,15 @@ int tracker_merge_listing(const char *pub, const char *offer,
 	pthread_cond_broadcast(&tr.work);
 out:
 	pthread_mutex_unlock(&tr.lock);
-	buf_free(&url);
 	return err;
 }
 
-void tracker_poll_offer_now(const char *pub, const char *offer)
+void tracker_poll_scope_now(const char *scope)
 {
 	pthread_mutex_lock(&tr.lock);
 	for (struct op *o = tr.ops; o; o = o->next)
-		if (op_is(o, pub, offer) && !op_is_terminal(o))
-			o->next_poll = now_mono();
+		if (op_is(o, scope) && !op_is_terminal(o))
+			o->next_poll = clock_mono_s();
 	pthread_cond_broadcast(&tr.work);
 	pthread_mutex_unlock(&tr.lock);
 }
@@ -232,12 +190,11 @@ void op_view_free(struct op_view *v)
 	v->url = v->doc = NULL;
 }
 
-int tracker_get(const char *pub, const char *offer, const char *id,
-		struct op_view *out)
+int tracker_get(const char *scope, const char *id, struct op_view *out)
 {
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&tr.lock);
-	struct op *o = op_find_locked(pub, offer, id);
+	struct op *o = op_find_locked(scope, id);
 	if (!o) {
 		pthread_mutex_unlock(&tr.lock);
 		return -ENOENT;
@@ -264,42 +221,43 @@ int tracker_get(const char *pub, const char *offer, const char *id,
 	return 0;
 }
 
-int tracker_each(const char *pub, const char *offer,
-		 int (*fn)(void *ctx, const char *id), void *ctx)
+int tracker_each(const char *scope, int (*fn)(void *ctx, const char *id),
+		 void *ctx)
 {
 	/* Copy the ids first: fn may be slow (it fills a FUSE buffer). */
-	struct id_list ids = {0};
 	pthread_mutex_lock(&tr.lock);
-	size_t n = 0;
+	size_t n = 0, count = 0;
 	for (struct op *o = tr.ops; o; o = o->next)
-		n += op_is(o, pub, offer);
-	ids.ids = calloc(n + 1, sizeof(char *));
-	for (struct op *o = tr.ops; o && ids.ids; o = o->next)
-		if (op_is(o, pub, offer))
-			ids.ids[ids.count++] = strdup(o->id);
+		n += op_is(o, scope);
+	char **ids = calloc(n + 1, sizeof(char *));
+	for (struct op *o = tr.ops; o && ids; o = o->next)
+		if (op_is(o, scope))
+			ids[count++] = strdup(o->id);
 	pthread_mutex_unlock(&tr.lock);
-	if (!ids.ids)
+	if (!ids)
 		return -ENOMEM;
 	int err = 0;
-	for (size_t i = 0; i < ids.count && !err; i++)
-		if (ids.ids[i])
-			err = fn(ctx, ids.ids[i]);
-	id_list_free(&ids);
+	for (size_t i = 0; i < count && !err; i++)
+		if (ids[i])
+			err = fn(ctx, ids[i]);
+	for (size_t i = 0; i < count; i++)
+		free(ids[i]);
+	free(ids);
 	return err;
 }
 
-int tracker_latest(const char *pub, const char *offer, char *id, size_t size)
+int tracker_latest(const char *scope, char *id, size_t size)
 {
 	const char *best = NULL;
 	unsigned long best_seq = 0;
 	pthread_mutex_lock(&tr.lock);
 	for (struct op *o = tr.ops; o; o = o->next)
-		if (op_is(o, pub, offer) && o->started_seq > best_seq) {
+		if (op_is(o, scope) && o->started_seq > best_seq) {
 			best_seq = o->started_seq;
 			best = o->id;
 		}
 	if (!best) {
-		struct offer_ops *f = offer_find_locked(pub, offer, 0);
+		struct scope_ops *f = scope_find_locked(scope, 0);
 		if (f)
 			best = f->latest_listed;
 	}
@@ -310,14 +268,13 @@ int tracker_latest(const char *pub, const char *offer, char *id, size_t size)
 	return err;
 }
 
-int tracker_wait_terminal(const char *pub, const char *offer, const char *id,
-			  int nonblock, int (*interrupted)(void), char *state,
-			  size_t size)
+int tracker_wait_terminal(const char *scope, const char *id, int nonblock,
+			  int (*interrupted)(void), char *state, size_t size)
 {
 	int err = 0;
 	pthread_mutex_lock(&tr.lock);
 	for (;;) {
-		struct op *o = op_find_locked(pub, offer, id);
+		struct op *o = op_find_locked(scope, id);
 		if (!o) {
 			err = -ENOENT;
 			break;
@@ -340,83 +297,69 @@ int tracker_wait_terminal(const char *pub, const char *offer, const char *id,
 		}
 		/* Wake up now and then to notice an interrupt: FUSE tells
 		 * us of one only through interrupted(). */
-		struct timespec until = deadline_in(0.1);
+		struct timespec until = clock_deadline_in(0.1);
 		pthread_cond_timedwait(&tr.changed, &tr.lock, &until);
 	}
 	pthread_mutex_unlock(&tr.lock);
 	return err;
 }
 
-/* GETs the operation URL; on success fills state and the document. */
-static int tracker_fetch(const char *url, char *state, size_t size, char **doc,
-			 size_t *doc_len, long *retry_after)
+/* Stores a poll's document and state into the op (taking p->doc);
+ * returns whether the state changed (old state copied to old_state). */
+static int op_update_locked(struct op *o, struct backend_poll *p,
+			    char *old_state)
 {
-	struct api_result res = {0};
-	res.retry_after_s = -1;
-	int err = api_get_url(url, &res);
-	*retry_after = res.retry_after_s;
-	if (!err)
-		err = model_parse_status_word(res.body.data ? res.body.data
-							    : "",
-					      res.body.len, state, size);
-	if (!err) {
-		*doc_len = res.body.len;
-		*doc = buf_steal(&res.body);
-	}
-	api_result_free(&res);
-	return err;
-}
-
-/* Stores a fetched document and state into the op; returns whether the
- * state changed (old state copied to old_state). */
-static int op_update_locked(struct op *o, const char *state, char *doc,
-			    size_t doc_len, char *old_state)
-{
-	int changed = strcmp(o->state, state) != 0;
-	int doc_changed = !o->doc || o->doc_len != doc_len ||
-			  memcmp(o->doc, doc, doc_len) != 0;
+	int changed = strcmp(o->state, p->state) != 0;
+	int doc_changed = !o->doc || o->doc_len != p->doc_len ||
+			  memcmp(o->doc, p->doc, p->doc_len) != 0;
 	memcpy(old_state, o->state, TRACKER_STATE_MAX);
-	op_set_state(o, state);
+	op_set_state(o, p->state, p->terminal);
 	free(o->doc);
-	o->doc = doc;
-	o->doc_len = doc_len;
+	o->doc = p->doc;
+	o->doc_len = p->doc_len;
+	p->doc = NULL;
 	if (changed || doc_changed)
 		o->mtime = time(NULL);
 	return changed;
 }
 
-int tracker_fetch_doc(const char *pub, const char *offer, const char *id)
+static int tracker_fetch(const char *url, struct backend_poll *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->retry_after_s = -1;
+	return url ? tr.be->poll(url, p) : -ENOMEM;
+}
+
+int tracker_fetch_doc(const char *scope, const char *id)
 {
 	pthread_mutex_lock(&tr.lock);
-	struct op *o = op_find_locked(pub, offer, id);
+	struct op *o = op_find_locked(scope, id);
 	char *url = o && !o->doc ? strdup(o->url) : NULL;
 	pthread_mutex_unlock(&tr.lock);
 	if (!o)
 		return -ENOENT;
 	if (!url)
 		return 0;
-	char state[TRACKER_STATE_MAX], old[TRACKER_STATE_MAX];
-	char *doc = NULL;
-	size_t doc_len = 0;
-	long retry_after;
-	int err = tracker_fetch(url, state, sizeof(state), &doc, &doc_len,
-				&retry_after);
+	char old[TRACKER_STATE_MAX];
+	struct backend_poll p;
+	int err = tracker_fetch(url, &p);
 	free(url);
-	if (err)
+	if (err) {
+		free(p.doc);
 		return err;
+	}
 	pthread_mutex_lock(&tr.lock);
-	o = op_find_locked(pub, offer, id);
+	o = op_find_locked(scope, id);
 	int changed = 0;
 	/* Only fill in what the poller has not: never move its state. */
 	if (o && !o->doc)
-		changed = op_update_locked(o, state, doc, doc_len, old);
-	else
-		free(doc);
+		changed = op_update_locked(o, &p, old);
+	free(p.doc);
 	if (changed)
 		pthread_cond_broadcast(&tr.changed);
 	pthread_mutex_unlock(&tr.lock);
 	if (changed && tr.listener)
-		tr.listener(pub, offer, id, old, state);
+		tr.listener(scope, id, old, p.state);
 	return 0;
 }
 
@@ -444,17 +387,13 @@ static struct op *next_due_locked(double now, double *wait_s)
 static void tracker_poll_once(struct op *o, double base)
 {
 	char *url = strdup(o->url);
-	char *pub = strdup(o->pub), *offer = strdup(o->offer),
-	     *id = strdup(o->id);
+	char *scope = strdup(o->scope), *id = strdup(o->id);
 	pthread_mutex_unlock(&tr.lock);
 
-	char state[TRACKER_STATE_MAX], old[TRACKER_STATE_MAX];
-	char *doc = NULL;
-	size_t doc_len = 0;
-	long retry_after = -1;
-	int err = url ? tracker_fetch(url, state, sizeof(state), &doc, &doc_len,
-				      &retry_after)
-		      : -ENOMEM;
+	char old[TRACKER_STATE_MAX];
+	struct backend_poll p;
+	int err = tracker_fetch(url, &p);
+	long retry_after = p.retry_after_s;
 
 	pthread_mutex_lock(&tr.lock);
 	tr.polls++;
@@ -468,12 +407,12 @@ static void tracker_poll_once(struct op *o, double base)
 			delay *= 2;
 		if (delay > POLL_BACKOFF_MAX_S)
 			delay = POLL_BACKOFF_MAX_S;
-		log_warn("polling operation %s of %s/%s failed: %s", id, pub,
-			 offer, strerror(-err));
+		log_warn("polling operation %s of %s failed: %s", id,
+			 scope ? scope : "?", strerror(-err));
 	} else {
 		o->errors = 0;
-		changed = op_update_locked(o, state, doc, doc_len, old);
-		/* The server may ask to come back sooner (DESIGN.md 3); a
+		changed = op_update_locked(o, &p, old);
+		/* The server may ask to come back sooner (doc/design.md §3); a
 		 * longer Retry-After must not delay what watchers see past
 		 * poll_interval, and 0 would make the poller spin. */
 		if (retry_after > 0 && (double)retry_after < delay)
@@ -482,18 +421,18 @@ static void tracker_poll_once(struct op *o, double base)
 	/* Counted from when the poll was due; but a request slower than the
 	 * interval must not make us poll back to back, and a backoff runs
 	 * from the failure. */
-	double end = now_mono();
+	double end = clock_mono_s();
 	double soonest = err ? end + delay : end + delay / 2;
 	o->next_poll = base + delay > soonest ? base + delay : soonest;
 	if (changed)
 		pthread_cond_broadcast(&tr.changed);
 	pthread_mutex_unlock(&tr.lock);
 
-	if (changed && tr.listener)
-		tr.listener(pub, offer, id, old, state);
+	if (changed && tr.listener && scope && id)
+		tr.listener(scope, id, old, p.state);
+	free(p.doc);
 	free(url);
-	free(pub);
-	free(offer);
+	free(scope);
 	free(id);
 	pthread_mutex_lock(&tr.lock);
 }
@@ -504,7 +443,7 @@ static void *tracker_poller(void *unused)
 	pthread_mutex_lock(&tr.lock);
 	while (tr.running) {
 		double wait_s;
-		double now = now_mono();
+		double now = clock_mono_s();
 		struct op *o = next_due_locked(now, &wait_s);
 		if (o) {
 			o->polling = 1;
@@ -515,15 +454,19 @@ static void *tracker_poller(void *unused)
 						     : now);
 			continue;
 		}
-		struct timespec until = deadline_in(wait_s);
+		struct timespec until = clock_deadline_in(wait_s);
 		pthread_cond_timedwait(&tr.work, &tr.lock, &until);
 	}
 	pthread_mutex_unlock(&tr.lock);
 	return NULL;
 }
 
-void tracker_init(double poll_interval_s, tracker_listener_fn listener)
+void tracker_init(const struct backend *be, double poll_interval_s,
+		  tracker_listener_fn listener)
 {
+	clock_cond_init(&tr.changed);
+	clock_cond_init(&tr.work);
+	tr.be = be;
 	tr.interval = poll_interval_s;
 	tr.listener = listener;
 }
@@ -565,11 +508,10 @@ void tracker_cleanup(void)
 		tr.ops = o->next;
 		op_free(o);
 	}
-	while (tr.offers) {
-		struct offer_ops *f = tr.offers;
-		tr.offers = f->next;
-		free(f->pub);
-		free(f->offer);
+	while (tr.scopes) {
+		struct scope_ops *f = tr.scopes;
+		tr.scopes = f->next;
+		free(f->scope);
 		free(f->latest_listed);
 		free(f);
 	}

@@ -6,29 +6,11 @@
 
 #include "partnerfs/tree.h"
 
-/* Where a "{capture}" component stores its value in a node. */
-static char *capture_slot(struct node *n, const char *cap, size_t cap_len)
-{
-	if (cap_len == 5 && memcmp(cap, "{pub}", 5) == 0)
-		return n->pub;
-	if (cap_len == 7 && memcmp(cap, "{offer}", 7) == 0)
-		return n->offer;
-	if (cap_len == 6 && memcmp(cap, "{name}", 6) == 0)
-		return n->name;
-	return NULL;
-}
-
-static const char *capture_value(const struct node *n, const char *cap,
-				 size_t cap_len)
-{
-	return capture_slot((struct node *)n, cap, cap_len);
-}
-
 /* Matches one path component against one pattern component (neither
  * containing '/'). A capture takes the component less the pattern's literal
  * suffix, and must be a valid API identifier. */
 static int component_match(const char *pat, size_t pat_len, const char *comp,
-			   size_t comp_len, struct node *n)
+			   size_t comp_len, char *slot)
 {
 	if (pat_len == 0 || pat[0] != '{')
 		return pat_len == comp_len && memcmp(pat, comp, comp_len) == 0;
@@ -42,7 +24,6 @@ static int component_match(const char *pat, size_t pat_len, const char *comp,
 	    memcmp(comp + comp_len - suffix_len, suffix, suffix_len) != 0)
 		return 0;
 	size_t value_len = comp_len - suffix_len;
-	char *slot = capture_slot(n, pat, cap_len);
 	if (!slot || value_len > IDENT_MAX)
 		return 0;
 	memcpy(slot, comp, value_len);
@@ -60,13 +41,17 @@ static size_t component_len(const char *s)
  * is "/" for both. */
 static int pattern_match(const char *pat, const char *path, struct node *n)
 {
+	size_t caps = 0;
 	if (strcmp(pat, "/") == 0 || strcmp(path, "/") == 0)
 		return strcmp(pat, path) == 0;
 	while (*pat == '/' && *path == '/') {
 		pat++;
 		path++;
 		size_t plen = component_len(pat), clen = component_len(path);
-		if (!component_match(pat, plen, path, clen, n))
+		char *slot = NULL;
+		if (*pat == '{' && caps < NODE_CAPS)
+			slot = n->cap[caps++];
+		if (!component_match(pat, plen, path, clen, slot))
 			return 0;
 		pat += plen;
 		path += clen;
@@ -79,8 +64,8 @@ static int pattern_match(const char *pat, const char *path, struct node *n)
 int tree_match(const char *path, struct node *out)
 {
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < node_type_count; i++) {
-			const struct node_type *row = &node_types[i];
+		for (size_t i = 0; i < nodes_count(); i++) {
+			const struct node_type *row = nodes_row(i);
 			const char *last = strrchr(row->pattern, '/');
 			int is_capture = last && last[1] == '{';
 			if (is_capture != pass)
@@ -126,15 +111,15 @@ static int is_child_row(const char *dir_pattern, const struct node_type *row)
 
 int tree_list(const struct node *dir, node_fill_fn fill, void *ctx)
 {
-	for (size_t i = 0; i < node_type_count; i++) {
-		const struct node_type *row = &node_types[i];
+	for (size_t i = 0; i < nodes_count(); i++) {
+		const struct node_type *row = nodes_row(i);
 		if (!is_child_row(dir->type->pattern, row) ||
 		    (row->flags & NODE_HIDDEN))
 			continue;
 		const char *last = strrchr(row->pattern, '/') + 1;
 		if (last[0] == '{') {
 			if (row->list) {
-				int err = row->list(dir, fill, ctx);
+				int err = row->list(row, dir, fill, ctx);
 				if (err)
 					return err;
 			}
@@ -154,7 +139,7 @@ int tree_list(const struct node *dir, node_fill_fn fill, void *ctx)
 int tree_path(const struct node_type *row, const struct node *n, char *buf,
 	      size_t size)
 {
-	size_t used = 0;
+	size_t used = 0, caps = 0;
 	for (const char *p = row->pattern; *p;) {
 		const char *piece = p;
 		size_t piece_len;
@@ -162,12 +147,11 @@ int tree_path(const struct node_type *row, const struct node *n, char *buf,
 			const char *close = strchr(p, '}');
 			if (!close)
 				return -EINVAL;
-			size_t cap_len = (size_t)(close - p) + 1;
-			piece = capture_value(n, p, cap_len);
-			if (!piece)
+			if (caps >= NODE_CAPS)
 				return -EINVAL;
+			piece = n->cap[caps++];
 			piece_len = strlen(piece);
-			p += cap_len;
+			p = close + 1;
 		} else {
 			const char *brace = strchr(p, '{');
 			piece_len = brace ? (size_t)(brace - p) : strlen(p);

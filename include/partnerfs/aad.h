@@ -1,4 +1,4 @@
-/* aad: one Azure AD v1 client-credentials token request (cpp-api.md §2.1).
+/* aad: one Azure AD v1 client-credentials token request (doc/cpp-api.md §2.1).
  * Holds no state; auth.c decides when to ask and caches the answer. */
 #ifndef PARTNERFS_AAD_H
 #define PARTNERFS_AAD_H
@@ -10,7 +10,7 @@ struct aad_client {
 	const char *tenant;
 	const char *client_id;
 	const char *secret;   /* never logged, never in why */
-	const char *resource; /* https://cloudpartner.azure.com */
+	const char *resource; /* whose token: the backend's resource */
 };
 
 /* POSTs the form and reads the answer. 0, *token malloc'd and *lifetime_s

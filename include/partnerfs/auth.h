@@ -9,7 +9,7 @@ struct auth_config {
 	const char *token_file;	 /* re-read when its mtime/size changes */
 	const char *credentials; /* tenant_id=, client_id=, client_secret= */
 	const char *authority;	 /* default https://login.microsoftonline.com */
-	const char *resource;	 /* default https://cloudpartner.azure.com */
+	const char *resource;	 /* Azure AD resource: the backend's */
 };
 
 /* Checks the configuration (file readable, permissions of the credentials

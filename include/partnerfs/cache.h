@@ -11,15 +11,28 @@
 struct doc {
 	char *data; /* response body, NUL-terminated */
 	size_t len;
-	char *etag;    /* NULL when the API gave none */
-	char *url;     /* the URL it came from */
-	time_t mtime;  /* wall clock time the content last changed */
-	int is_pretty; /* data is already the pretty-printed JSON shown */
-	/* A parsed form of data its user may attach once (see remote.c),
-	 * freed with the doc. */
-	void *aux;
-	void (*aux_free)(void *aux);
+	char *etag;		/* NULL when the API gave none */
+	char *url;		/* the URL it came from */
+	time_t mtime;		/* wall clock time the content last changed */
+	struct doc_note *notes; /* see doc_note_get; guarded by the cache */
 };
+
+/* A note is what a reader derived from a doc once (a parsed listing, a
+ * status word, "merged into the tracker"), kept with it and freed with
+ * it. Notes are told apart by their type, so that two readers of one doc
+ * never take each other's note for their own; the list is locked, so
+ * two threads attaching at once keep one note. */
+struct doc_note_type {
+	const char *name;
+	void (*free)(void *value); /* NULL: nothing to free */
+};
+/* The value of d's note of type t, or NULL. */
+void *doc_note_get(struct doc *d, const struct doc_note_type *t);
+/* Attaches value as d's note of type t unless one is there already; then
+ * value is freed and that one returned. Returns NULL only when out of
+ * memory (value freed). */
+void *doc_note_attach(struct doc *d, const struct doc_note_type *t,
+		      void *value);
 
 /* Fills res-like outputs: 0 and *out (a new doc the cache takes), or -errno
  * with a message for the log. */
@@ -42,7 +55,6 @@ void cache_invalidate(const char *key, int prefix);
 
 struct doc *doc_new(const char *data, size_t len, const char *etag,
 		    const char *url);
-struct doc *doc_get(struct doc *d);
 void doc_put(struct doc *d);
 
 /* hits, misses, entries: for .partnerfs/stats. */

@@ -7,19 +7,21 @@
 #include <sys/types.h>
 
 struct pfs_config {
+	char *api; /* -o api=: the backend; NULL: from the endpoint */
 	char *endpoint;
 	char *api_version;
 	char *token_file;
 	char *credentials;
 	char *authority;
-	char *publishers; /* "a,b" or NULL: ask GET /api/publishers */
+	char *publishers; /* CPP: "a,b" or NULL: ask the API */
 	char *cafile;
 	char *log_level;
-	char *mountpoint;     /* absolute */
-	double poll_interval; /* seconds */
-	double cache_ttl;     /* seconds */
-	long cache_max;	      /* documents kept at most */
-	double timeout;	      /* seconds, per request */
+	char *mountpoint;      /* absolute */
+	double poll_interval;  /* seconds */
+	int poll_interval_set; /* given by the user, not the default */
+	double cache_ttl;      /* seconds */
+	long cache_max;	       /* documents kept at most */
+	double timeout;	       /* seconds, per request */
 	int retries;
 	int insecure;
 	int foreground;

@@ -28,6 +28,9 @@ struct http_request {
 	size_t body_len;
 	const char *content_type; /* for form posts; default application/json */
 	const char *if_match;	  /* NULL: no If-Match header */
+	/* One more response header the caller wants (its name), kept in
+	 * http_response.header; NULL: none. */
+	const char *want_header;
 };
 
 struct http_response {
@@ -35,7 +38,7 @@ struct http_response {
 	struct buf body;
 	char *etag; /* response headers, NULL when absent */
 	char *location;
-	char *operation_location;
+	char *header;	    /* the value of http_request.want_header */
 	long retry_after_s; /* -1 when absent */
 	long elapsed_ms;
 };

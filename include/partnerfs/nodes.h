@@ -1,7 +1,9 @@
-/* nodes: the table of file kinds. Each row is one kind of file or
- * directory: its path pattern, mode, and how it is shown (read), stored
- * (written), listed and checked for existence, in the spirit of sysfs
- * attributes. Adding a file is adding a row. Knows nothing of FUSE. */
+/* nodes: the table of file kinds, and what a row's functions may use.
+ * Each row is one kind of file or directory: its path pattern, mode, and
+ * how it is shown (read), stored (written), listed and checked for
+ * existence, in the spirit of sysfs attributes. The rows of a mount are
+ * the shared ones (the root, events, .partnerfs/) and its backend's
+ * (backend.h). Adding a file is adding a row. Knows nothing of FUSE. */
 #ifndef PARTNERFS_NODES_H
 #define PARTNERFS_NODES_H
 
@@ -9,6 +11,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "partnerfs/cache.h"
 #include "partnerfs/ident.h"
 
 enum node_flag {
@@ -16,17 +19,21 @@ enum node_flag {
 	NODE_DIRECT_IO = 1 << 1, /* no page cache: content is not fixed */
 	NODE_BLOCKING = 1 << 2,	 /* reads may wait (only `wait`) */
 	NODE_WRITABLE = 1 << 3,	 /* writes go to store() */
-	NODE_LINES = 1 << 5,	 /* store() as soon as a write() completes a
-				  * line, inside that write() */
 	NODE_LIVE = 1 << 4,	 /* read() shows the current content, not a
 				  * snapshot taken at open() (append-only) */
+	NODE_LINES = 1 << 5,	 /* store() as soon as a write() completes a
+				  * line, inside that write() */
 };
+
+/* Captures per path: a pattern has at most this many "{...}". */
+#define NODE_CAPS 4
 
 struct node {
 	const struct node_type *type;
-	char pub[IDENT_MAX + 1];
-	char offer[IDENT_MAX + 1];
-	char name[IDENT_MAX + 1]; /* operation id, version, ... */
+	/* The captured components, in the order of the pattern's
+	 * "{...}": in "/publishers/{pub}/offers/{offer}", cap[0] is the
+	 * publisher and cap[1] the offer. */
+	char cap[NODE_CAPS][IDENT_MAX + 1];
 };
 
 /* What a read returns; fixed from open() to release(). */
@@ -38,15 +45,20 @@ struct content {
 	char *url;  /* for user.partnerfs.url; NULL when none */
 };
 void content_free(struct content *c);
+/* A copy of data (NUL-terminated). 0 or -ENOMEM. */
+int content_set(struct content *c, const char *data, size_t len, time_t mtime);
+/* The doc's text as shown, with its mtime, etag and url. */
+int content_from_doc(struct content *c, const struct doc *d);
 
 /* Called for each child when listing: name and its resolved node. */
 typedef int (*node_fill_fn)(void *ctx, const char *name,
 			    const struct node *child);
 
 struct node_type {
-	/* "/publishers/{pub}/offers/{offer}/status": {pub}, {offer} and
-	 * {name} capture one component (an optional literal suffix such as
-	 * "{name}.json" is part of the pattern, not of the capture). */
+	/* "/publishers/{pub}/offers/{offer}/status": each "{...}" captures
+	 * one component (a literal suffix such as "{name}.json" is part of
+	 * the pattern, not of the capture); the name inside the braces is
+	 * for the reader. */
 	const char *pattern;
 	mode_t mode;
 	unsigned flags;
@@ -54,8 +66,10 @@ struct node_type {
 	/* For rows with a capture as last component: 0 if the captured name
 	 * exists, else -ENOENT/-EACCES/... NULL: always. */
 	int (*exists)(const struct node *n);
-	/* Names of this row's instances under parent (capture rows). */
-	int (*list)(const struct node *parent, node_fill_fn fill, void *ctx);
+	/* Capture rows: the instances of row under parent, each handed to
+	 * node_fill_child(row, parent, id, fill, ctx). */
+	int (*list)(const struct node_type *row, const struct node *parent,
+		    node_fill_fn fill, void *ctx);
 	/* Files: the content. Directories (optional): its mtime. */
 	int (*show)(const struct node *n, struct content *out);
 	/* Writable files: one complete input; read is what the writer's
@@ -71,8 +85,18 @@ struct node_type {
 		    int (*interrupted)(void), struct content *out);
 };
 
-extern const struct node_type node_types[];
-extern const size_t node_type_count;
+/* The backend's rows join the shared ones (before the mount). */
+void nodes_set_backend_rows(const struct node_type *rows, size_t count);
+/* Row i of the mounted tree, i < nodes_count(): the root first, then the
+ * backend's rows, then the other shared ones. */
+size_t nodes_count(void);
+const struct node_type *nodes_row(size_t i);
+
+/* For list(): hands fill the child of parent that row names with id (the
+ * row's last capture), its entry named id plus the row's suffix. An id
+ * that cannot be a name is skipped (0), never turned into a path. */
+int node_fill_child(const struct node_type *row, const struct node *parent,
+		    const char *id, node_fill_fn fill, void *ctx);
 
 /* Time the mount started: the mtime of directories without their own. */
 extern time_t node_mount_time;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "partnerfs/buf.h"
 #include "partnerfs/nodes.h"
 
 void notify_init(const char *mountpoint);
@@ -23,10 +24,10 @@ void notify_init(const char *mountpoint);
 void notify_stop(void);
 void notify_cleanup(void);
 
-/* Appends the events line and touches the operation's files and events. */
-void notify_operation_changed(const char *pub, const char *offer,
-			      const char *id, const char *old_state,
-			      const char *new_state);
+/* Logs event, appends it to the events log with a time stamp, and
+ * touches each path (below the mountpoint; NUL-separated in paths) and
+ * the events log. */
+void notify_changed(const char *event, const struct buf *paths);
 
 /* True while thread tid is replaying a change through the mount: only it
  * may write-open read-only files or set their times. */

@@ -7,6 +7,8 @@
 #include <fuse.h>
 #include <fuse_lowlevel.h>
 
+#include "partnerfs/buf.h"
+
 enum options_result {
 	OPTIONS_MOUNT,	/* pfs_config filled, mountpoint absolute */
 	OPTIONS_DONE,	/* -h or -V printed: exit 0 */
@@ -24,5 +26,9 @@ void options_free(struct fuse_args *args, struct fuse_cmdline_opts *opts);
 /* Prints "partnerfs: <reason>" and the usage hint for a start-up error
  * (fmt has one %s, for what); returns 1, the exit status. */
 int options_fail(const char *fmt, const char *what);
+
+/* The versions of partnerfs and its libraries, one per line: what -V
+ * prints and .partnerfs/version shows. */
+void options_render_versions(struct buf *out);
 
 #endif

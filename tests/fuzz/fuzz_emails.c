@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "partnerfs/buf.h"
-#include "partnerfs/model.h"
+#include "model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "partnerfs/api.h"
+#include "api.h"
 #include "partnerfs/buf.h"
 #include "partnerfs/ident.h"
 #include "partnerfs/log.h"
-#include "partnerfs/model.h"
+#include "model.h"
 
 #define ENDPOINT "https://cloudpartner.azure.com"
 

@@ -12,7 +12,8 @@
 
 #include "partnerfs/buf.h"
 #include "partnerfs/log.h"
-#include "partnerfs/model.h"
+#include "model.h"
+#include "partnerfs/jsonutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (strlen(word) >= sizeof(word) || !word[0] ||
 	     strpbrk(word, " \n\r\t")))
 		abort();
-	msg = model_parse_error_message(json, size);
+	msg = jsonutil_error_message(json, size);
 	if (msg && strpbrk(msg, "\n\r"))
 		abort();
 	free(msg);
@@ -53,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		submission_list_free(&subs);
 	}
-	if (model_pretty_json(json, size, &pretty) == 0 &&
+	if (jsonutil_pretty(json, size, &pretty) == 0 &&
 	    (pretty.len == 0 || pretty.data[pretty.len - 1] != '\n'))
 		abort();
 	buf_free(&pretty);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "partnerfs/backend.h"
 #include "partnerfs/config.h"
 #include "partnerfs/ident.h"
 #include "partnerfs/log.h"
@@ -129,6 +130,8 @@ static void check_config(void)
 		fail("endpoint with a trailing /", c->endpoint);
 	if (c->authority && !url_ok(c->authority))
 		fail("authority accepted", c->authority);
+	if (!backend)
+		fail("no backend chosen", "");
 	if (!c->api_version || !api_version_ok(c->api_version))
 		fail("api_version accepted", c->api_version);
 	if (c->publishers) {
@@ -172,6 +175,7 @@ static void config_reset(void)
 {
 	struct pfs_config *c = &pfs_config;
 
+	free(c->api);
 	free(c->endpoint);
 	free(c->api_version);
 	free(c->token_file);

@@ -11,28 +11,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "partnerfs/config.h"
+#include "partnerfs/backend.h"
 #include "partnerfs/ident.h"
 #include "partnerfs/log.h"
 #include "partnerfs/tree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* options.c defines the options, but this target does not link it (it
- * parses none); the node table reads them. */
-struct pfs_config pfs_config;
-
-static void check_capture(const char *pattern, const char *cap,
-			  const char *value)
+/* Every capture of the row's pattern holds a valid identifier. */
+static void check_captures(const struct node *n)
 {
-	if (strstr(pattern, cap) && !ident_is_valid(value))
+	size_t k = 0;
+	for (const char *p = n->type->pattern; (p = strchr(p, '{')); p++)
+		if (k >= NODE_CAPS || !ident_is_valid(n->cap[k++]))
+			abort();
+}
+
+/* One backend's tree: a match rebuilds to exactly the input. */
+static void check_tree(const struct backend *be, const char *path)
+{
+	char back[PATH_MAX];
+	struct node n;
+
+	nodes_set_backend_rows(be->rows, be->row_count);
+	if (tree_match(path, &n) != 0)
+		return;
+	if (!n.type)
+		abort();
+	check_captures(&n);
+	if (tree_path(n.type, &n, back, sizeof(back)) != 0 ||
+	    strcmp(back, path) != 0)
 		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char path[PATH_MAX], back[PATH_MAX];
-	struct node n;
+	char path[PATH_MAX];
 
 	if (size >= sizeof(path))
 		return 0;
@@ -40,15 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(path, data, size);
 	path[size] = '\0';
 	log_set_level(LOG_LVL_ERROR);
-	if (tree_match(path, &n) != 0)
-		return 0;
-	if (!n.type)
-		abort();
-	check_capture(n.type->pattern, "{pub}", n.pub);
-	check_capture(n.type->pattern, "{offer}", n.offer);
-	check_capture(n.type->pattern, "{name}", n.name);
-	if (tree_path(n.type, &n, back, sizeof(back)) != 0 ||
-	    strcmp(back, path) != 0)
-		abort();
+	for (size_t i = 0; backend_at(i); i++)
+		check_tree(backend_at(i), path);
 	return 0;
 }

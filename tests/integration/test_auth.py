@@ -1,4 +1,4 @@
-"""Authentication (DESIGN.md section 4): token_file (re-read when it
+"""Authentication (doc/design.md §4): token_file (re-read when it
 changes), -o credentials= and the AZURE_* environment with the Azure AD
 client-credentials flow against the emulator's token endpoint, refresh
 before expiry and once more on a 401, and checks that no secret or token

@@ -1,4 +1,4 @@
-"""Control files publish, golive and cancel (DESIGN.md section 2), driven
+"""Control files publish, golive and cancel (doc/design.md §2), driven
 by real shells (bash and dash), printf, cat and plain write(2), and checked
 against what the emulator received.
 

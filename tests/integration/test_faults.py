@@ -1,4 +1,4 @@
-"""Faults (issue 7, DESIGN.md section 2 retry rules): what a user sees,
+"""Faults (issue 7, doc/design.md §2 retry rules): what a user sees,
 what the log and .partnerfs/last-error say, how many requests the server
 received, and that the mount works afterwards without a remount.
 

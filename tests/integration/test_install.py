@@ -2,6 +2,7 @@
 should, the installed binary runs (-V, -h, a mount against the emulator),
 the man page renders without warnings and documents every option and file,
 and the example systemd units pass `systemd-analyze verify`."""
+import glob
 import os
 import re
 import shutil
@@ -152,8 +153,13 @@ def test_man_page_documents_every_file_of_the_tree():
     if not shutil.which("man"):
         pytest.skip("man-db not installed")
     text = man_text()
-    with open(os.path.join(REPO, "fs", "nodes.c")) as f:
-        patterns = re.findall(r'\.pattern = (?:\w+ )?"([^"]*)"', f.read())
+    patterns = []
+    # The shared rows, and each backend's.
+    for rows in [os.path.join(REPO, "fs", "nodes.c")] + glob.glob(
+            os.path.join(REPO, "fs", "*", "rows.c")):
+        with open(rows) as f:
+            patterns += re.findall(r'\.pattern = (?:\w+ )?"([^"]*)"',
+                                   f.read())
     names = {p.rsplit("/", 1)[-1] for p in patterns}
     names = {n.replace("{name}", "").replace("{pub}", "").replace(
         "{offer}", "") for n in names} - {"", ".json"}

@@ -1,4 +1,4 @@
-"""Operations (DESIGN.md section 3): operations/<id>/ and `latest` after a
+"""Operations (doc/design.md §3): operations/<id>/ and `latest` after a
 202, states followed by the poller as the emulator's clock advances, the
 operation document, every form of operation location, `wait`, and
 recursive tools over a mount with operations in flight.
@@ -288,7 +288,7 @@ def test_retry_after_shorter_than_the_interval_polls_sooner(make_emulator, make_
 
 
 def test_retry_after_longer_than_the_interval_does_not_slow_polling(make_emulator, make_mount):
-    # DESIGN.md 3: every poll_interval, sooner when the server says so.
+    # doc/design.md 3: every poll_interval, sooner when the server says so.
     emu = make_emulator("--retry-after", "30")
     mnt = make_mount(emu, "poll_interval=0.2")
     publish(mnt)

@@ -1,4 +1,4 @@
-"""Options (DESIGN.md section 4): each has a good value that takes effect
+"""Options (doc/design.md §4): each has a good value that takes effect
 and bad values refused at start-up, before any request, with exit status
 1, one line naming the option and "see 'partnerfs -h' for usage". -h
 documents every option; -V prints the library versions.

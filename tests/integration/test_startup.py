@@ -1,4 +1,4 @@
-"""Start-up (DESIGN.md §4, §5 last rule): -h, -V, and failures that must
+"""Start-up (doc/design.md §4, §5 last rule): -h, -V, and failures that must
 reach the user's terminal as exit status 1 and a one-line reason, before
 anything is mounted. The binary is run directly, always with a timeout.
 

@@ -1,4 +1,4 @@
-"""The read-only tree (DESIGN.md §1, §2 errno table, §5 caching), driven
+"""The read-only tree (doc/design.md §1, §2 errno table, §5 caching), driven
 with real shell tools and Python os calls against a real mount backed by
 the emulator over real HTTP.
 

@@ -1,4 +1,4 @@
-"""File watchers and the events log (DESIGN.md section 3): inotifywait
+"""File watchers and the events log (doc/design.md §3): inotifywait
 (attrib, close_write, modify), entr, tail -f and plain reads of events
 see a state change within poll_interval + 1 s of the emulator moving the
 operation, and only the poller may write-open a read-only file.

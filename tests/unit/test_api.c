@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "partnerfs/api.h"
+#include "api.h"
+#include "partnerfs/rest.h"
 
 static const char *url_of(struct buf *b, const char *const *segs)
 {
@@ -25,7 +26,7 @@ static void test_build_url(void)
 	const char *odd[] = {"publishers", "caf\xc3\xa9 x", NULL};
 
 	CHECK(api_init(&cfg) == 0);
-	CHECK_STR(api_endpoint(), "https://cloudpartner.azure.com");
+	CHECK_STR(rest_endpoint(), "https://cloudpartner.azure.com");
 	CHECK_STR(url_of(&b, pubs), "https://cloudpartner.azure.com/api/"
 				    "publishers?api-version=2017-10-31");
 	CHECK_STR(url_of(&b, offer),
@@ -165,26 +166,26 @@ static void test_errno_for_status(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		CHECK(api_errno_for_status(ok[i]) == 0);
-	CHECK(api_errno_for_status(400) == -EINVAL);
-	CHECK(api_errno_for_status(422) == -EINVAL);
-	CHECK(api_errno_for_status(401) == -EACCES);
-	CHECK(api_errno_for_status(403) == -EACCES);
-	CHECK(api_errno_for_status(404) == -ENOENT);
-	CHECK(api_errno_for_status(409) == -EBUSY);
-	CHECK(api_errno_for_status(412) == -ESTALE);
-	CHECK(api_errno_for_status(429) == -EAGAIN);
-	CHECK(api_errno_for_status(503) == -EAGAIN);
-	CHECK(api_errno_for_status(500) == -EIO);
-	CHECK(api_errno_for_status(502) == -EIO);
-	CHECK(api_errno_for_status(504) == -EIO);
-	CHECK(api_errno_for_status(599) == -EIO);
-	CHECK(api_errno_for_status(405) == -EINVAL);
-	CHECK(api_errno_for_status(413) == -EINVAL);
-	CHECK(api_errno_for_status(499) == -EINVAL);
-	CHECK(api_errno_for_status(0) == -EIO);
-	CHECK(api_errno_for_status(100) == -EIO);
-	CHECK(api_errno_for_status(302) == -EIO);
+		CHECK(rest_errno_for_status(ok[i]) == 0);
+	CHECK(rest_errno_for_status(400) == -EINVAL);
+	CHECK(rest_errno_for_status(422) == -EINVAL);
+	CHECK(rest_errno_for_status(401) == -EACCES);
+	CHECK(rest_errno_for_status(403) == -EACCES);
+	CHECK(rest_errno_for_status(404) == -ENOENT);
+	CHECK(rest_errno_for_status(409) == -EBUSY);
+	CHECK(rest_errno_for_status(412) == -ESTALE);
+	CHECK(rest_errno_for_status(429) == -EAGAIN);
+	CHECK(rest_errno_for_status(503) == -EAGAIN);
+	CHECK(rest_errno_for_status(500) == -EIO);
+	CHECK(rest_errno_for_status(502) == -EIO);
+	CHECK(rest_errno_for_status(504) == -EIO);
+	CHECK(rest_errno_for_status(599) == -EIO);
+	CHECK(rest_errno_for_status(405) == -EINVAL);
+	CHECK(rest_errno_for_status(413) == -EINVAL);
+	CHECK(rest_errno_for_status(499) == -EINVAL);
+	CHECK(rest_errno_for_status(0) == -EIO);
+	CHECK(rest_errno_for_status(100) == -EIO);
+	CHECK(rest_errno_for_status(302) == -EIO);
 }
 
 /* Names that could change the request path are refused before any

@@ -14,7 +14,7 @@ static void test_ident_valid_names(void)
 	CHECK(ident_is_valid("..."));
 	CHECK(ident_is_valid(".hidden"));
 	CHECK(ident_is_valid("059afc24-07de-4126-b004-4e42a51816fe"));
-	/* Legacy operation ids (cpp-api.md 6.5). */
+	/* Legacy operation ids (doc/cpp-api.md §6.5). */
 	CHECK(ident_is_valid("contoso$contoso-offer$2$preview"));
 	/* UTF-8 is allowed, and encoded on the way out. */
 	CHECK(ident_is_valid("caf\xc3\xa9"));

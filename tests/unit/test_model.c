@@ -6,7 +6,8 @@
 
 #include "check.h"
 #include "partnerfs/log.h"
-#include "partnerfs/model.h"
+#include "model.h"
+#include "partnerfs/jsonutil.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 
@@ -146,7 +147,7 @@ static void test_status_signoff_rule(void)
 
 static void check_error(const char *json, const char *want)
 {
-	char *m = model_parse_error_message(json, strlen(json));
+	char *m = jsonutil_error_message(json, strlen(json));
 
 	if (want)
 		CHECK_STR(m, want);
@@ -176,7 +177,7 @@ static void test_parse_error_message(void)
 	check_error("<html>502 Bad Gateway</html>", NULL);
 	check_error("", NULL);
 	check_error("{\"error\":{\"message\":\"   \"}}", NULL);
-	CHECK(model_parse_error_message(NULL, 0) == NULL);
+	CHECK(jsonutil_error_message(NULL, 0) == NULL);
 }
 
 static const char *emails(const char *text, struct buf *out, char *why,
@@ -355,7 +356,7 @@ static void test_pretty_json(void)
 		"\"big\":-9223372036854775807,\"f\":1.10,"
 		"\"u\":\"https://a/b\",\"e\":\"caf\xc3\xa9\"}]";
 
-	CHECK(model_pretty_json(doc, strlen(doc), &b) == 0);
+	CHECK(jsonutil_pretty(doc, strlen(doc), &b) == 0);
 	CHECK(b.data && strstr(b.data, "\"version\": 636576975611768314"));
 	CHECK(b.data && strstr(b.data, "-9223372036854775807"));
 	CHECK(b.data && strstr(b.data, "1.10"));
@@ -367,19 +368,19 @@ static void test_pretty_json(void)
 	{
 		struct buf again = BUF_INIT;
 
-		CHECK(model_pretty_json(b.data, b.len, &again) == 0);
+		CHECK(jsonutil_pretty(b.data, b.len, &again) == 0);
 		CHECK_STR(again.data, b.data);
 		buf_free(&again);
 	}
 	buf_reset(&b);
-	CHECK(model_pretty_json(S("42"), &b) == 0);
+	CHECK(jsonutil_pretty(S("42"), &b) == 0);
 	CHECK_STR(b.data, "42\n");
 	buf_reset(&b);
-	CHECK(model_pretty_json(S("{\"a\":1} trailing"), &b) == -EINVAL);
-	CHECK(model_pretty_json(S("{\"a\":1,}"), &b) == -EINVAL);
-	CHECK(model_pretty_json(S("{\"a\":"), &b) == -EINVAL);
-	CHECK(model_pretty_json(S(""), &b) == -EINVAL);
-	CHECK(model_pretty_json(S("{\"a\":\"b\"}\0junk"), &b) == -EINVAL);
+	CHECK(jsonutil_pretty(S("{\"a\":1} trailing"), &b) == -EINVAL);
+	CHECK(jsonutil_pretty(S("{\"a\":1,}"), &b) == -EINVAL);
+	CHECK(jsonutil_pretty(S("{\"a\":"), &b) == -EINVAL);
+	CHECK(jsonutil_pretty(S(""), &b) == -EINVAL);
+	CHECK(jsonutil_pretty(S("{\"a\":\"b\"}\0junk"), &b) == -EINVAL);
 	buf_free(&b);
 }
 
@@ -392,7 +393,7 @@ static void test_deep_nesting(void)
 	memset(deep, '[', 10000);
 	memset(deep + 10000, ']', 10000);
 	deep[20000] = '\0';
-	CHECK(model_pretty_json(deep, 20000, &b) == -EINVAL);
+	CHECK(jsonutil_pretty(deep, 20000, &b) == -EINVAL);
 	CHECK(model_parse_status_word(deep, 20000, w, sizeof(w)) == -EINVAL);
 	buf_free(&b);
 }

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "partnerfs/api.h"
+#include "api.h"
 #include "partnerfs/auth.h"
 #include "partnerfs/http.h"
 #include "partnerfs/log.h"
@@ -35,7 +35,8 @@ static void setup(long timeout_ms, size_t max_body)
 	struct http_config hc = {
 		.timeout_ms = timeout_ms, .retries = 2, .max_body = max_body};
 	struct api_config ac = {.endpoint = endpoint};
-	struct auth_config uc = {.token_file = token_path};
+	struct auth_config uc = {.token_file = token_path,
+				 .resource = "https://cloudpartner.azure.com"};
 	char why[256];
 
 	http_cleanup();
@@ -308,7 +309,8 @@ static void test_redirect_not_followed(void)
 
 static void test_token_file_forms(void)
 {
-	struct auth_config uc = {.token_file = token_path};
+	struct auth_config uc = {.token_file = token_path,
+				 .resource = "https://cloudpartner.azure.com"};
 	struct buf d = BUF_INIT;
 	char why[256], *tok = NULL;
 
@@ -353,7 +355,8 @@ static void test_token_file_forms(void)
 static void test_client_credentials(void)
 {
 	struct auth_config uc = {.credentials = cred_path,
-				 .authority = endpoint};
+				 .authority = endpoint,
+				 .resource = "https://cloudpartner.azure.com"};
 	struct api_result res;
 	struct buf d = BUF_INIT;
 	char why[256], *tok = NULL;
@@ -436,7 +439,8 @@ static void test_client_credentials(void)
 
 static void test_environment(void)
 {
-	struct auth_config uc = {.authority = endpoint};
+	struct auth_config uc = {.authority = endpoint,
+				 .resource = "https://cloudpartner.azure.com"};
 	struct buf d = BUF_INIT;
 	char why[256];
 

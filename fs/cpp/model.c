@@ -3,7 +3,7 @@
  *
  * Everything here reads documents a server (or a fuzzer) chose, so each
  * accessor checks the JSON type before use and every parse goes through
- * model_parse_doc, which bounds nesting depth and rejects trailing garbage.
+ * jsonutil_parse, which bounds nesting depth and rejects trailing garbage.
  * Integers are kept as json-c int64 so submission versions such as
  * 636576975611768314 (> 2^53) survive a re-render digit for digit.
  */
@@ -14,57 +14,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "model.h"
 #include "partnerfs/ident.h"
+#include "partnerfs/jsonutil.h"
 #include "partnerfs/log.h"
-#include "partnerfs/model.h"
 
-/* Offer definitions nest a handful of levels; 64 leaves room while keeping
- * json-c's recursive render and free far from the stack limit. */
-#define MODEL_MAX_DEPTH 64
 #define MODEL_EMAIL_MAX 254
-
-static json_object *model_parse_doc(const char *json, size_t len)
-{
-	struct json_tokener *tok;
-	json_object *obj;
-	enum json_tokener_error err;
-
-	if (!json || len == 0 || len > (size_t)INT32_MAX)
-		return NULL;
-	/* json-c would stop at an embedded NUL and accept the prefix. */
-	if (memchr(json, '\0', len))
-		return NULL;
-	tok = json_tokener_new_ex(MODEL_MAX_DEPTH);
-	if (!tok)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, json, (int)len);
-	err = json_tokener_get_error(tok);
-	/* A bare number or literal only ends at end of input: say so. */
-	if (!obj && err == json_tokener_continue) {
-		obj = json_tokener_parse_ex(tok, "", 1);
-		err = json_tokener_get_error(tok);
-	}
-	if (err != json_tokener_success) {
-		json_object_put(obj);
-		obj = NULL;
-	}
-	json_tokener_free(tok);
-	return obj;
-}
-
-static const char *model_get_string(json_object *obj, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_is_type(obj, json_type_object))
-		return NULL;
-	if (!json_object_object_get_ex(obj, key, &v))
-		return NULL;
-	if (!json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
 
 void id_list_free(struct id_list *l)
 {
@@ -79,26 +34,22 @@ void id_list_free(struct id_list *l)
 	l->count = 0;
 }
 
-int model_parse_id_list(const char *json, size_t len, struct id_list *out)
+int model_id_list_of(json_object *doc, struct id_list *out)
 {
-	json_object *doc = model_parse_doc(json, len);
 	size_t i, n;
 	const char *id;
 
 	out->ids = NULL;
 	out->count = 0;
-	if (!json_object_is_type(doc, json_type_array)) {
-		json_object_put(doc);
+	if (!json_object_is_type(doc, json_type_array))
 		return -EINVAL;
-	}
 	n = json_object_array_length(doc);
 	out->ids = calloc(n ? n : 1, sizeof(*out->ids));
-	if (!out->ids) {
-		json_object_put(doc);
+	if (!out->ids)
 		return -ENOMEM;
-	}
 	for (i = 0; i < n; i++) {
-		id = model_get_string(json_object_array_get_idx(doc, i), "id");
+		id = jsonutil_get_string(json_object_array_get_idx(doc, i),
+					 "id");
 		if (!id || !ident_is_valid(id)) {
 			log_info("listing: skipping entry %zu without a usable "
 				 "id",
@@ -107,14 +58,21 @@ int model_parse_id_list(const char *json, size_t len, struct id_list *out)
 		}
 		out->ids[out->count] = strdup(id);
 		if (!out->ids[out->count]) {
-			json_object_put(doc);
 			id_list_free(out);
 			return -ENOMEM;
 		}
 		out->count++;
 	}
-	json_object_put(doc);
 	return 0;
+}
+
+int model_parse_id_list(const char *json, size_t len, struct id_list *out)
+{
+	json_object *doc = jsonutil_parse(json, len);
+	int rc = model_id_list_of(doc, out);
+
+	json_object_put(doc);
+	return rc;
 }
 
 struct model_status_alias {
@@ -122,7 +80,7 @@ struct model_status_alias {
 	const char *normal;
 };
 
-/* cpp-api.md 8.3: the pages, the examples and the live service each used
+/* doc/cpp-api.md §8.3: the pages, the examples and the live service each used
  * different words for the same states. */
 static const struct model_status_alias model_status_aliases[] = {
 	{"notStarted", "notStarted"},
@@ -164,11 +122,11 @@ int model_status_is_terminal(const char *normalised)
 
 static bool model_step_is_signoff(json_object *step)
 {
-	const char *id = model_get_string(step, "id");
-	const char *name = model_get_string(step, "stepName");
+	const char *id = jsonutil_get_string(step, "id");
+	const char *name = jsonutil_get_string(step, "stepName");
 
 	/* The documented example has the value in "id", clients looked it up
-	 * by "stepName" (cpp-api.md 6.4): accept either. */
+	 * by "stepName" (doc/cpp-api.md §6.4): accept either. */
 	return (id && strcasecmp(id, "publisher-signoff") == 0) ||
 	       (name && strcasecmp(name, "publisher-signoff") == 0);
 }
@@ -187,7 +145,7 @@ static bool model_signoff_waiting(json_object *doc)
 		step = json_object_array_get_idx(steps, i);
 		if (!model_step_is_signoff(step))
 			continue;
-		st = model_get_string(step, "status");
+		st = jsonutil_get_string(step, "status");
 		if (st && strcmp(model_normalize_status(st),
 				 "waitingForPublisherReview") == 0)
 			return true;
@@ -196,33 +154,38 @@ static bool model_signoff_waiting(json_object *doc)
 }
 
 /* The status word of a status or operation document; normalised per
- * cpp-api.md 8.3 when asked, else as the API spells it (offer status). */
-static int model_status_word(const char *json, size_t len, bool normalise,
-			     char *out, size_t size)
+ * doc/cpp-api.md §8.3 when asked, else as the API spells it (offer status). */
+static int model_status_word_of(json_object *doc, bool normalise, char *out,
+				size_t size)
 {
-	json_object *doc = model_parse_doc(json, len);
 	json_object *top = doc;
 	const char *word;
-	int rc = -EINVAL;
 
 	/* The operations page wraps the object in a one-element array. */
 	if (json_object_is_type(top, json_type_array) &&
 	    json_object_array_length(top) == 1)
 		top = json_object_array_get_idx(top, 0);
-	word = model_get_string(top, "status");
+	word = jsonutil_get_string(top, "status");
 	if (normalise)
 		word = model_normalize_status(word);
 	/* A status file holds one word and a newline; a server-chosen word
 	 * with blanks or control bytes would break that. */
 	if (!word || !ident_is_word(word))
-		goto out;
+		return -EINVAL;
 	if (strcasecmp(word, "running") == 0 && model_signoff_waiting(top))
 		word = "waitingForPublisherReview";
 	if (strlen(word) >= size)
-		goto out;
+		return -EINVAL;
 	strcpy(out, word);
-	rc = 0;
-out:
+	return 0;
+}
+
+static int model_status_word(const char *json, size_t len, bool normalise,
+			     char *out, size_t size)
+{
+	json_object *doc = jsonutil_parse(json, len);
+	int rc = model_status_word_of(doc, normalise, out, size);
+
 	json_object_put(doc);
 	return rc;
 }
@@ -239,80 +202,49 @@ int model_parse_offer_status(const char *json, size_t len, char *out,
 	return model_status_word(json, len, false, out, size);
 }
 
-/* One line for the control file and the log: AAD descriptions carry CR LF
- * separated trace ids. */
-static char *model_one_line(const char *s)
+int model_offer_status_of(json_object *doc, char *out, size_t size)
 {
-	char *r = malloc(strlen(s) + 1);
-	char *w = r;
-	bool blank = false;
-
-	if (!r)
-		return NULL;
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == ' ') {
-			blank = w != r;
-			continue;
-		}
-		if (blank)
-			*w++ = ' ';
-		blank = false;
-		*w++ = *s;
-	}
-	*w = '\0';
-	if (!*r) {
-		free(r);
-		return NULL;
-	}
-	return r;
+	return model_status_word_of(doc, false, out, size);
 }
 
-char *model_parse_error_message(const char *json, size_t len)
+/* The operations page wraps the object in a one-element array. */
+static json_object *model_unwrap(json_object *doc)
 {
-	json_object *doc = model_parse_doc(json, len);
-	json_object *err = NULL;
-	const char *msg = NULL;
-	char *r = NULL;
-
-	if (!json_object_is_type(doc, json_type_object))
-		goto out;
-	/* API shape: {"error":{"code":..,"message":..}}. */
-	if (json_object_object_get_ex(doc, "error", &err) &&
-	    json_object_is_type(err, json_type_object)) {
-		msg = model_get_string(err, "message");
-		if (!msg)
-			msg = model_get_string(err, "code");
-	}
-	/* AAD shape: {"error":"invalid_client","error_description":..}. */
-	if (!msg)
-		msg = model_get_string(doc, "error_description");
-	if (!msg)
-		msg = model_get_string(doc, "message");
-	if (!msg)
-		msg = model_get_string(doc, "error");
-	if (msg)
-		r = model_one_line(msg);
-out:
-	json_object_put(doc);
-	return r;
+	if (json_object_is_type(doc, json_type_array) &&
+	    json_object_array_length(doc) == 1)
+		return json_object_array_get_idx(doc, 0);
+	return doc;
 }
 
-int model_pretty_json(const char *json, size_t len, struct buf *out)
+int model_operation_shown(const char *json, size_t len, char *state,
+			  size_t size, struct buf *shown)
 {
-	json_object *doc = model_parse_doc(json, len);
-	const char *s;
-	int rc;
+	json_object *doc = jsonutil_parse(json, len);
+	json_object *top = model_unwrap(doc);
+	const char *word = jsonutil_get_string(top, "status");
+	const char *normal = model_normalize_status(word);
+	int rc = model_status_word_of(doc, true, state, size);
 
-	if (!doc)
-		return -EINVAL;
-	s = json_object_to_json_string_ext(
-		doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-			     JSON_C_TO_STRING_NOSLASHESCAPE);
-	rc = s ? buf_puts(out, s) : -ENOMEM;
+	/* The document says what status says (a server of the observed
+	 * dialect writes "complete"). */
+	if (!rc && normal && strcmp(normal, word) != 0)
+		json_object_object_add(top, "status",
+				       json_object_new_string(normal));
 	if (!rc)
-		rc = buf_puts(out, "\n");
+		rc = jsonutil_render_pretty(doc, shown);
 	json_object_put(doc);
 	return rc;
+}
+
+long long model_offer_version_of(json_object *doc)
+{
+	json_object *v;
+
+	if (json_object_is_type(doc, json_type_object) &&
+	    json_object_object_get_ex(doc, "version", &v) &&
+	    json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v);
+	return 0;
 }
 
 void submission_list_free(struct submission_list *l)
@@ -334,12 +266,12 @@ void submission_list_free(struct submission_list *l)
 static int model_fill_submission(json_object *item, const char *id,
 				 struct submission *s)
 {
-	const char *state = model_get_string(item, "submissionState");
-	const char *type = model_get_string(item, "submissionType");
+	const char *state = jsonutil_get_string(item, "submissionState");
+	const char *type = jsonutil_get_string(item, "submissionType");
 
-	/* The property table names the field "status" (cpp-api.md 6.8). */
+	/* The property table names the field "status" (doc/cpp-api.md §6.8). */
 	if (!state)
-		state = model_get_string(item, "status");
+		state = jsonutil_get_string(item, "status");
 	state = model_normalize_status(state);
 	if (!state || !ident_is_word(state))
 		state = "unknown";
@@ -357,10 +289,8 @@ static int model_fill_submission(json_object *item, const char *id,
 	return 0;
 }
 
-int model_parse_submissions(const char *json, size_t len,
-			    struct submission_list *out)
+int model_submissions_of(json_object *doc, struct submission_list *out)
 {
-	json_object *doc = model_parse_doc(json, len);
 	json_object *item;
 	const char *id;
 	size_t i, n;
@@ -368,19 +298,15 @@ int model_parse_submissions(const char *json, size_t len,
 
 	out->items = NULL;
 	out->count = 0;
-	if (!json_object_is_type(doc, json_type_array)) {
-		json_object_put(doc);
+	if (!json_object_is_type(doc, json_type_array))
 		return -EINVAL;
-	}
 	n = json_object_array_length(doc);
 	out->items = calloc(n ? n : 1, sizeof(*out->items));
-	if (!out->items) {
-		json_object_put(doc);
+	if (!out->items)
 		return -ENOMEM;
-	}
 	for (i = 0; i < n; i++) {
 		item = json_object_array_get_idx(doc, i);
-		id = model_get_string(item, "id");
+		id = jsonutil_get_string(item, "id");
 		if (!id || !ident_is_valid(id)) {
 			log_info("submissions: skipping entry %zu without a "
 				 "usable id",
@@ -394,6 +320,15 @@ int model_parse_submissions(const char *json, size_t len,
 		}
 		out->count++;
 	}
+	return rc;
+}
+
+int model_parse_submissions(const char *json, size_t len,
+			    struct submission_list *out)
+{
+	json_object *doc = jsonutil_parse(json, len);
+	int rc = model_submissions_of(doc, out);
+
 	json_object_put(doc);
 	return rc;
 }

@@ -1,17 +1,16 @@
 /* node_offer.c: publishers, offers, and the documents of an offer
  * (offer.json, status, status.json, slots, versions). */
 #include <errno.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "node_impl.h"
-#include "partnerfs/api.h"
+#include "api.h"
+#include "cpp.h"
+#include "docs.h"
 #include "partnerfs/config.h"
+#include "partnerfs/jsonutil.h"
 #include "partnerfs/log.h"
-#include "partnerfs/model.h"
-#include "partnerfs/remote.h"
 
 /* Whether pub is in the comma-separated -o publishers= list. */
 static int publisher_is_configured(const char *pub)
@@ -30,26 +29,26 @@ static int publisher_is_configured(const char *pub)
 
 int publisher_exists(const struct node *n)
 {
-	if (publisher_is_configured(n->pub))
+	if (publisher_is_configured(n->cap[CPP_PUB]))
 		return 0;
 	struct doc *d;
-	if (!pfs_config.publishers &&
-	    remote_get(REMOTE_PUBLISHERS, NULL, NULL, NULL, &d) == 0) {
-		int err = remote_listing_has(d, n->pub);
+	const char *ids[] = {n->cap[CPP_PUB], n->cap[CPP_OFFER]};
+	if (!pfs_config.publishers && docs_get(API_PUBLISHERS, ids, &d) == 0) {
+		int err = docs_listing_has(d, n->cap[CPP_PUB]);
 		doc_put(d);
 		if (err == 0)
 			return 0;
 	}
 	/* Any other name is looked up on demand: its offer listing answers
 	 * 404 (ENOENT) or 403 (EACCES), and is cached for the next ls. */
-	int err = remote_get(REMOTE_OFFERS, n->pub, NULL, NULL, &d);
+	int err = docs_get(API_OFFERS, ids, &d);
 	doc_put(d);
 	return err;
 }
 
 struct list_ctx {
+	const struct node_type *row;
 	const struct node *parent;
-	const char *row;
 	node_fill_fn fill;
 	void *ctx;
 };
@@ -57,12 +56,13 @@ struct list_ctx {
 static int list_one(void *arg, const char *id)
 {
 	struct list_ctx *lc = arg;
-	return node_fill_child(lc->parent, lc->row, id, lc->fill, lc->ctx);
+	return node_fill_child(lc->row, lc->parent, id, lc->fill, lc->ctx);
 }
 
-int publisher_list(const struct node *parent, node_fill_fn fill, void *ctx)
+int publisher_list(const struct node_type *row, const struct node *parent,
+		   node_fill_fn fill, void *ctx)
 {
-	struct list_ctx lc = {parent, "/publishers/{pub}", fill, ctx};
+	struct list_ctx lc = {row, parent, fill, ctx};
 	if (pfs_config.publishers) {
 		char *copy = strdup(pfs_config.publishers), *save = NULL;
 		if (!copy)
@@ -75,34 +75,43 @@ int publisher_list(const struct node *parent, node_fill_fn fill, void *ctx)
 		return err;
 	}
 	struct doc *d;
-	int err = remote_get(REMOTE_PUBLISHERS, NULL, NULL, NULL, &d);
+	int err = docs_get(API_PUBLISHERS, NULL, &d);
 	if (err)
 		return err;
-	err = remote_listing_each(d, list_one, &lc);
+	err = docs_listing_each(d, list_one, &lc);
 	doc_put(d);
 	return err;
+}
+
+/* The documents of node n: its publisher, offer and name, as far as the
+ * kind takes them. */
+static int docs_of(enum api_doc kind, const struct node *n, struct doc **d)
+{
+	const char *ids[] = {n->cap[CPP_PUB], n->cap[CPP_OFFER],
+			     n->cap[CPP_NAME]};
+	return docs_get(kind, ids, d);
 }
 
 int offer_exists(const struct node *n)
 {
 	struct doc *d;
-	int err = remote_get(REMOTE_OFFERS, n->pub, NULL, NULL, &d);
+	int err = docs_of(API_OFFERS, n, &d);
 	if (err)
 		return err;
-	err = remote_listing_has(d, n->offer);
+	err = docs_listing_has(d, n->cap[CPP_OFFER]);
 	doc_put(d);
 	return err;
 }
 
-int offer_list(const struct node *parent, node_fill_fn fill, void *ctx)
+int offer_list(const struct node_type *row, const struct node *parent,
+	       node_fill_fn fill, void *ctx)
 {
-	struct list_ctx lc = {parent, "/publishers/{pub}/offers/{offer}", fill,
-			      ctx};
+	struct list_ctx lc = {row, parent, fill, ctx};
 	struct doc *d;
-	int err = remote_get(REMOTE_OFFERS, parent->pub, NULL, NULL, &d);
+	int err = docs_of(API_OFFERS, parent, &d);
 	if (err)
 		return err;
-	err = remote_listing_each(d, list_one, &lc);
+	err = docs_listing_each(d, list_one, &lc);
 	doc_put(d);
 	return err;
 }
@@ -111,7 +120,7 @@ int offer_list(const struct node *parent, node_fill_fn fill, void *ctx)
 int offer_dir_show(const struct node *n, struct content *out)
 {
 	struct doc *d;
-	int err = remote_get(REMOTE_OFFERS, n->pub, NULL, NULL, &d);
+	int err = docs_of(API_OFFERS, n, &d);
 	if (err)
 		return err;
 	out->mtime = d->mtime;
@@ -119,11 +128,13 @@ int offer_dir_show(const struct node *n, struct content *out)
 	return 0;
 }
 
-static int show_remote(enum remote_kind kind, const struct node *n,
-		       const char *arg, struct content *out)
+/* arg: the document's own argument (a slot, a version). */
+static int show_remote(enum api_doc kind, const struct node *n, const char *arg,
+		       struct content *out)
 {
+	const char *ids[] = {n->cap[CPP_PUB], n->cap[CPP_OFFER], arg};
 	struct doc *d;
-	int err = remote_get(kind, n->pub, n->offer, arg, &d);
+	int err = docs_get(kind, ids, &d);
 	if (err)
 		return err;
 	err = content_from_doc(out, d);
@@ -133,49 +144,50 @@ static int show_remote(enum remote_kind kind, const struct node *n,
 
 int offer_json_show(const struct node *n, struct content *out)
 {
-	return show_remote(REMOTE_OFFER, n, NULL, out);
+	return show_remote(API_OFFER, n, NULL, out);
 }
 
 int offer_status_json_show(const struct node *n, struct content *out)
 {
-	return show_remote(REMOTE_STATUS, n, NULL, out);
+	return show_remote(API_STATUS, n, NULL, out);
 }
 
 int slot_show(const struct node *n, struct content *out)
 {
-	return show_remote(REMOTE_SLOT, n, n->type->arg, out);
+	return show_remote(API_SLOT, n, n->type->arg, out);
 }
 
-/* A slot the offer never reached answers 404 (cpp-api.md 6.2); listing
+/* A slot the offer never reached answers 404 (doc/cpp-api.md §6.2); listing
  * it anyway would show a name that stat, find and tar then fail on. */
 int slot_exists(const struct node *n)
 {
+	const char *ids[] = {n->cap[CPP_PUB], n->cap[CPP_OFFER], n->type->arg};
 	struct doc *d;
-	int err = remote_get(REMOTE_SLOT, n->pub, n->offer, n->type->arg, &d);
+	int err = docs_get(API_SLOT, ids, &d);
 	doc_put(d);
 	return err;
 }
 
 int version_show(const struct node *n, struct content *out)
 {
-	return show_remote(REMOTE_VERSION, n, n->name, out);
+	return show_remote(API_VERSION, n, n->cap[CPP_NAME], out);
 }
 
 int offer_status_show(const struct node *n, struct content *out)
 {
 	struct doc *d;
-	int err = remote_get(REMOTE_STATUS, n->pub, n->offer, NULL, &d);
+	int err = docs_of(API_STATUS, n, &d);
 	if (err)
 		return err;
-	/* remote.c parsed the word once, when the document arrived. */
-	const char *word = d->aux;
+	/* Parsed once, when the document arrived (docs.c). */
+	const char *word = docs_status_word(d);
 	if (word) {
 		char line[MODEL_WORD_MAX + 2];
 		snprintf(line, sizeof(line), "%s\n", word);
 		err = content_set(out, line, strlen(line), d->mtime);
 	} else {
 		log_warn("%s/%s: the status document has no status word",
-			 n->pub, n->offer);
+			 n->cap[CPP_PUB], n->cap[CPP_OFFER]);
 		err = -EIO;
 	}
 	if (!err && d->url && !(out->url = strdup(d->url)))
@@ -186,19 +198,14 @@ int offer_status_show(const struct node *n, struct content *out)
 
 /* The offer's "version". It bounds the stored versions but is not their
  * count: a new offer is version 1 before anything was published
- * (cpp-api.md §12 #23, #24). */
+ * (doc/cpp-api.md §12 #23, #24). */
 static int offer_version_field(const struct node *n, long long *version)
 {
 	struct doc *d;
-	int err = remote_get(REMOTE_OFFER, n->pub, n->offer, NULL, &d);
+	int err = docs_of(API_OFFER, n, &d);
 	if (err)
 		return err;
-	*version = 0;
-	json_object *obj = json_tokener_parse(d->data), *v;
-	if (obj && json_object_object_get_ex(obj, "version", &v) &&
-	    json_object_is_type(v, json_type_int))
-		*version = json_object_get_int64(v);
-	json_object_put(obj);
+	*version = docs_offer_version(d);
 	doc_put(d);
 	return 0;
 }
@@ -209,7 +216,8 @@ static int version_stored(const struct node *n, long long v)
 	char name[24];
 	struct doc *d;
 	snprintf(name, sizeof(name), "%lld", v);
-	int err = remote_get(REMOTE_VERSION, n->pub, n->offer, name, &d);
+	const char *ids[] = {n->cap[CPP_PUB], n->cap[CPP_OFFER], name};
+	int err = docs_get(API_VERSION, ids, &d);
 	doc_put(d);
 	return err;
 }
@@ -251,8 +259,9 @@ static int offer_version_count(const struct node *n, long long *count)
 int version_exists(const struct node *n)
 {
 	char *end;
-	long long v = strtoll(n->name, &end, 10);
-	if (*end || end == n->name || v < 1 || n->name[0] == '0')
+	long long v = strtoll(n->cap[CPP_NAME], &end, 10);
+	if (*end || end == n->cap[CPP_NAME] || v < 1 ||
+	    n->cap[CPP_NAME][0] == '0')
 		return -ENOENT;
 	long long version;
 	int err = offer_version_field(n, &version);
@@ -261,17 +270,15 @@ int version_exists(const struct node *n)
 	return v <= version ? version_stored(n, v) : -ENOENT;
 }
 
-int version_list(const struct node *parent, node_fill_fn fill, void *ctx)
+int version_list(const struct node_type *row, const struct node *parent,
+		 node_fill_fn fill, void *ctx)
 {
 	long long count;
 	int err = offer_version_count(parent, &count);
 	for (long long v = 1; !err && v <= count; v++) {
 		char name[24];
 		snprintf(name, sizeof(name), "%lld", v);
-		err = node_fill_child(parent,
-				      "/publishers/{pub}/offers/{offer}/"
-				      "versions/{name}.json",
-				      name, fill, ctx);
+		err = node_fill_child(row, parent, name, fill, ctx);
 	}
 	return err;
 }
@@ -281,28 +288,15 @@ int version_list(const struct node *parent, node_fill_fn fill, void *ctx)
 int offer_json_store(const struct node *n, const struct content *read,
 		     const char *data, size_t len)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *obj =
-		tok ? json_tokener_parse_ex(tok, data, (int)len) : NULL;
-	int complete = obj &&
-		       json_tokener_get_error(tok) == json_tokener_success &&
-		       json_object_is_type(obj, json_type_object);
-	/* Trailing bytes after the document are as bad as a broken one. */
-	for (size_t i = complete ? json_tokener_get_parse_end(tok) : len;
-	     i < len; i++)
-		if (!strchr(" \t\r\n", data[i]))
-			complete = 0;
-	json_object_put(obj);
-	json_tokener_free(tok);
-	if (!complete) {
+	if (!jsonutil_is_object(data, len)) {
 		log_warn("%s/%s/offer.json: not a JSON object; nothing sent",
-			 n->pub, n->offer);
+			 n->cap[CPP_PUB], n->cap[CPP_OFFER]);
 		return -EINVAL;
 	}
 	struct api_result res = {0};
-	int err = api_put_offer(n->pub, n->offer, data, len,
+	int err = api_put_offer(n->cap[CPP_PUB], n->cap[CPP_OFFER], data, len,
 				read ? read->etag : NULL, &res);
 	api_result_free(&res);
-	remote_invalidate(n->pub, n->offer);
+	docs_invalidate(n->cap[CPP_PUB], n->cap[CPP_OFFER]);
 	return err;
 }

@@ -1,20 +1,22 @@
-/* api: typed calls of the Cloud Partner Portal API (cpp-api.md). Builds
- * URLs (identifiers percent-encoded, api-version added), adds the token,
- * retries once after a 401 with a refreshed token, and maps the outcome to
- * an errno. Knows nothing of FUSE. */
-#ifndef PARTNERFS_API_H
-#define PARTNERFS_API_H
+/* api: the Cloud Partner Portal API's requests (doc/cpp-api.md): every URL
+ * it has, built in one place (identifiers percent-encoded, api-version
+ * added), and its typed calls on top of rest. Knows nothing of FUSE. */
+#ifndef PARTNERFS_CPP_API_H
+#define PARTNERFS_CPP_API_H
 
 #include "partnerfs/buf.h"
 
 struct api_config {
 	const char *endpoint;	 /* e.g. https://cloudpartner.azure.com */
-	const char *api_version; /* default 2017-10-31 */
+	const char *api_version; /* default API_DEFAULT_VERSION */
 };
+
+#define API_DEFAULT_VERSION "2017-10-31"
+/* The Azure AD resource of CPP tokens (doc/cpp-api.md §2.1). */
+#define API_RESOURCE "https://cloudpartner.azure.com"
 
 int api_init(const struct api_config *cfg);
 void api_cleanup(void);
-const char *api_endpoint(void);
 
 struct api_result {
 	long status;	    /* HTTP status, 0 if none */
@@ -29,8 +31,22 @@ struct api_result {
 
 void api_result_free(struct api_result *res);
 
-/* The one place HTTP status becomes errno (DESIGN.md §2 table): 0 for 2xx. */
-int api_errno_for_status(long status);
+/* The documents of the API, each a GET. ids: the publisher, the offer and
+ * the doc's own argument (slot, version, operation id), as many as the
+ * doc takes. */
+enum api_doc {
+	API_PUBLISHERS,	 /* /api/publishers */
+	API_OFFERS,	 /* .../<pub>/offers */
+	API_OFFER,	 /* .../offers/<offer> */
+	API_STATUS,	 /* .../offers/<offer>/status */
+	API_SLOT,	 /* .../offers/<offer>/slot/<slot> */
+	API_VERSION,	 /* .../offers/<offer>/versions/<n> */
+	API_SUBMISSIONS, /* .../offers/<offer>/submissions/ */
+	API_OPERATION,	 /* .../offers/<offer>/operations/<id> */
+};
+/* The URL of doc. 0, -ENOENT for ids that are not identifiers (nothing
+ * may be sent), -ENOMEM. */
+int api_doc_url(enum api_doc doc, const char *const *ids, struct buf *out);
 
 /* URL of /api/<seg>/<seg>...?api-version=V; segments percent-encoded.
  * The list ends with NULL. 0 or -ENOMEM. */

@@ -1,10 +1,12 @@
 /* model: API JSON -> what partnerfs shows. Pure functions over untrusted
  * input (fuzzed): never crash, never trust sizes or shapes. */
-#ifndef PARTNERFS_MODEL_H
-#define PARTNERFS_MODEL_H
+#ifndef PARTNERFS_CPP_MODEL_H
+#define PARTNERFS_CPP_MODEL_H
+
+#include <json-c/json.h>
+#include <stddef.h>
 
 #include "partnerfs/buf.h"
-#include <stddef.h>
 
 /* A list of identifiers, as found in a listing. */
 struct id_list {
@@ -17,8 +19,10 @@ void id_list_free(struct id_list *l);
  * identifiers (others are skipped and logged). 0, or -EINVAL when the
  * document is not a JSON array. */
 int model_parse_id_list(const char *json, size_t len, struct id_list *out);
+/* The same, from the parsed document. */
+int model_id_list_of(json_object *doc, struct id_list *out);
 
-/* Normalised operation/offer status word (cpp-api.md 8.3): notStarted,
+/* Normalised operation/offer status word (doc/cpp-api.md §8.3): notStarted,
  * running, completed, failed, canceled, waitingForPublisherReview; other
  * words are returned as given. Returns a static string or `word`. */
 const char *model_normalize_status(const char *word);
@@ -35,19 +39,23 @@ int model_parse_status_word(const char *json, size_t len, char *out,
 #define MODEL_WORD_MAX 64
 
 /* The offer status word of a GET .../status document as the API spells it
- * (neverPublished, running, succeeded, ...; cpp-api.md 8.1), except that a
+ * (neverPublished, running, succeeded, ...; doc/cpp-api.md §8.1), except that a
  * running offer whose publisher-signoff step waits for review reports
  * waitingForPublisherReview (§6.4). 0 or -EINVAL. */
 int model_parse_offer_status(const char *json, size_t len, char *out,
 			     size_t size);
 
-/* {"error":{"message":...}} (or AAD's error_description) -> message,
- * malloc'd; NULL when the body has none. */
-char *model_parse_error_message(const char *json, size_t len);
+/* The same, from the parsed document. */
+int model_offer_status_of(json_object *doc, char *out, size_t size);
 
-/* Re-renders a JSON document pretty-printed with a trailing newline.
- * 0, or -EINVAL when the input is not JSON. */
-int model_pretty_json(const char *json, size_t len, struct buf *out);
+/* An operation document (GET of its location): its normalised status
+ * word into state, and the document as operation.json shows it (status
+ * normalised too, pretty-printed) into shown; parsed once. 0 or -EINVAL. */
+int model_operation_shown(const char *json, size_t len, char *state,
+			  size_t size, struct buf *shown);
+
+/* The offer's "version" member; 0 when it has none. */
+long long model_offer_version_of(json_object *doc);
 
 /* One submission of a listing: id + normalised state. */
 struct submission {
@@ -63,6 +71,8 @@ void submission_list_free(struct submission_list *l);
 /* Parses GET .../submissions/ (newest first, as the API lists them). */
 int model_parse_submissions(const char *json, size_t len,
 			    struct submission_list *out);
+/* The same, from the parsed document. */
+int model_submissions_of(json_object *doc, struct submission_list *out);
 
 /* Splits control-file input (addresses separated by commas, spaces, tabs,
  * newlines) and validates each address. On success writes "a@x,b@y" to out

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node_impl.h"
-#include "partnerfs/api.h"
+#include "api.h"
+#include "cpp.h"
+#include "docs.h"
+#include "model.h"
 #include "partnerfs/log.h"
-#include "partnerfs/model.h"
-#include "partnerfs/remote.h"
 #include "partnerfs/tracker.h"
 
 /* The last outcome of each control file of this mount. */
@@ -27,7 +27,8 @@ static struct outcome *outcomes;
 
 static void outcome_key(const struct node *n, char *key, size_t size)
 {
-	snprintf(key, size, "%s/%s/%s", n->pub, n->offer, n->type->arg);
+	snprintf(key, size, "%s/%s/%s", n->cap[CPP_PUB], n->cap[CPP_OFFER],
+		 n->type->arg);
 }
 
 static void outcome_record(const struct node *n, struct buf *text)
@@ -95,18 +96,20 @@ static void outcome_error(struct buf *t, int err, const char *message)
 static void control_follow_up(const struct node *n, struct api_result *res,
 			      struct buf *t)
 {
-	remote_invalidate(n->pub, n->offer);
+	docs_invalidate(n->cap[CPP_PUB], n->cap[CPP_OFFER]);
+	char scope[CPP_SCOPE_MAX];
+	cpp_scope(n, scope, sizeof(scope));
 	char id[IDENT_MAX + 1];
 	if (res->op_url &&
 	    model_operation_id_from_url(res->op_url, id, sizeof(id)) == 0) {
 		buf_printf(t, "operation: %s\nlocation: %s\n", id, res->op_url);
-		if (tracker_add_started(n->pub, n->offer, id, res->op_url))
+		if (tracker_add_started(scope, id, res->op_url))
 			log_error("cannot track operation %s", id);
 	} else {
 		if (res->op_url)
 			buf_printf(t, "location: %s (no operation id)\n",
 				   res->op_url);
-		tracker_poll_offer_now(n->pub, n->offer);
+		tracker_poll_scope_now(scope);
 	}
 }
 
@@ -126,16 +129,16 @@ int control_store(const struct node *n, const struct content *read,
 		outcome_header(&text, n, "");
 		buf_printf(&text, "status: not sent\n");
 		outcome_error(&text, err, why);
-		log_warn("%s/%s/%s: %s; nothing sent", n->pub, n->offer,
-			 n->type->arg, why);
+		log_warn("%s/%s/%s: %s; nothing sent", n->cap[CPP_PUB],
+			 n->cap[CPP_OFFER], n->type->arg, why);
 		outcome_record(n, &text);
 		buf_free(&emails);
 		buf_free(&text);
 		return err;
 	}
 	struct api_result res = {0};
-	err = api_post_action(n->pub, n->offer, n->type->arg, emails.data,
-			      &res);
+	err = api_post_action(n->cap[CPP_PUB], n->cap[CPP_OFFER], n->type->arg,
+			      emails.data, &res);
 	outcome_header(&text, n, emails.data);
 	if (res.status)
 		buf_printf(&text, "status: %ld\n", res.status);
