@@ -70,8 +70,7 @@ static void page(struct req *q, struct reply *r, const char *path,
 {
 	static const char *const keep[] = {"product", "externalId", "type",
 					   "targetType", "$maxpagesize"};
-	struct json_object *d = json_object_new_object();
-	struct json_object *val = json_object_new_array();
+	struct json_object *d = json_object_new_object(), *val;
 	char *ct = query_get(q->query, "continuationToken");
 	char *mp = query_get(q->query, "$maxpagesize");
 	char *v = query_get(q->query, "$version");
@@ -89,6 +88,7 @@ static void page(struct req *q, struct reply *r, const char *path,
 	}
 	if (mp && strtol(mp, NULL, 10) > 0 && strtol(mp, NULL, 10) < size)
 		size = strtol(mp, NULL, 10);
+	val = json_object_new_array();
 	for (i = off; i < n && i < off + (size_t)size; i++)
 		json_object_array_add(
 			val, json_object_get(json_object_array_get_idx(items, i)));
