@@ -9,7 +9,6 @@ only on POST /_emulator/tick.  Stdlib only; run with Debian's python3:
         --timeout 120 tests/integration/test_ingestion_emulator.py
 """
 import json
-import os
 import time
 import urllib.error
 import urllib.parse
@@ -17,9 +16,8 @@ import urllib.request
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from conftest import ING_SEED
 
-ING_SEED = os.path.join(REPO, "tests", "emulator", "ingestion-seed.json")
 BASE = "/rp/product-ingestion"
 V = "$version=2022-07-01"
 TOKEN = "sandbox-token"
@@ -454,7 +452,6 @@ def test_publish_job_progression(api):
 
 
 def test_edit_draft_then_publish(api):
-    tc_id = f"{TECH}/{SAAS}/x"  # not a VM: use contoso-vm's gen1
     tc_id = f"{TECH}/{VM}/{plg(1, 1)}"
     tc = api.ok(tc_id)
     tc["recommendedVmSizes"] = ["Standard_B2s"]
@@ -730,8 +727,7 @@ def test_faults_and_request_log(api):
     emu.fault(method="POST", path=f"{BASE}/configure", action="drop")
     with pytest.raises(Exception):
         api.configure(publish(SAAS))
-    reqs = [r for r in emu.requests(api_only=False)
-            if r["path"].startswith(BASE)]
+    reqs = emu.requests(prefix=BASE + "/")
     post = reqs[0]
     assert post["method"] == "POST" and post["path"] == f"{BASE}/configure"
     assert post["query"] == V and post["status"] == 202
