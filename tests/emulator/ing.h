@@ -37,6 +37,7 @@ struct ing_product {
 	struct json_object *draft; /* array of resources, no submission */
 	struct ing_sub **subs;	   /* oldest first */
 	int nsubs, subcap;
+	bool unlisted; /* not in GET product, found by ?externalId= */
 };
 
 struct ing_job {
@@ -55,6 +56,7 @@ struct ing_job {
 
 struct ing_cfg {
 	const char *seed;
+	long products; /* --products N synthetic ones */
 	long page_size;
 	bool job_id_upper;   /* "jobID" */
 	bool reject_quotes;  /* targetType="preview" is a 400 */
@@ -70,8 +72,10 @@ void ing_handle(struct req *q, struct reply *r);
 void ing_error(struct reply *r, unsigned status, const char *code,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* ing_store.c */
+/* ing_seed.c */
 int ing_store_init(void);
+
+/* ing_store.c */
 void ing_store_free(void);
 struct json_object *ing_dump(void);
 size_t ing_nproducts(void);
@@ -96,6 +100,7 @@ const char *ing_target_name(enum ing_target t);
 const char *ing_status_name(enum ing_status s);
 const char *ing_result_name(enum ing_result r);
 int ing_parse_target(const char *s, enum ing_target *t);
+int ing_parse_word(const char *s, bool result);
 
 /* ing_render.c: what a GET shows */
 struct json_object *ing_render(struct json_object *res);

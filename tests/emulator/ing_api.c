@@ -173,7 +173,8 @@ static void list_products(struct req *q, struct reply *r)
 		const char *e = res ? ing_ext_id(res) : NULL;
 		const char *t = res ? ing_str(res, "type") : NULL;
 
-		if (!res || (ext && (!e || strcasecmp(e, ext))) ||
+		if (!res || (!ext && p->unlisted) ||
+		    (ext && (!e || strcasecmp(e, ext))) ||
 		    (type && (!t || strcasecmp(t, type))))
 			continue;
 		json_object_array_add(items, ing_render(res));

@@ -53,11 +53,10 @@ static void usage(FILE *f)
 		"[--quiet]\n"
 		"  [--request-log-max N] [--tls-cert FILE --tls-key FILE]\n"
 		"ingestion API:\n"
-		"  [--ingestion-seed FILE] [--page-size N] "
-		"[--job-id-spelling=jobId|jobID]\n"
-		"  [--target-quotes=strip|reject] [--version-optional] "
-		"[--shuffle-resources]\n"
-		"  [--resign-sas]\n");
+		"  [--ingestion-seed FILE] [--products N] [--page-size N]\n"
+		"  [--job-id-spelling=jobId|jobID] "
+		"[--target-quotes=strip|reject]\n"
+		"  [--version-optional] [--shuffle-resources] [--resign-sas]\n");
 }
 
 static long number(const char *opt, const char *s, long min)
@@ -112,6 +111,7 @@ static void parse(int argc, char **argv)
 		{"tls-cert", required_argument, 0, 'C'},
 		{"tls-key", required_argument, 0, 'K'},
 		{"ingestion-seed", required_argument, 0, 'I'},
+		{"products", required_argument, 0, 'N'},
 		{"page-size", required_argument, 0, 'P'},
 		{"job-id-spelling", required_argument, 0, 'J'},
 		{"target-quotes", required_argument, 0, 'Q'},
@@ -207,6 +207,9 @@ static void parse(int argc, char **argv)
 			break;
 		case 'I':
 			ing_cfg.seed = optarg;
+			break;
+		case 'N':
+			ing_cfg.products = number("products", optarg, 0);
 			break;
 		case 'P':
 			ing_cfg.page_size = number("page-size", optarg, 1);

@@ -36,7 +36,7 @@ def plg(n, k):
     return "b1b2c3d4-0000-4000-8000-%012d" % (n * 100 + k)
 
 
-VM, SAAS, DRAFT, NOSKU, FABRIKAM, NORTHWIND = (pg(n) for n in range(1, 7))
+VM, SAAS, DRAFT, NOSKU, FABRIKAM, NORTHWIND, HIDDEN = (pg(n) for n in range(1, 8))
 EXTERNAL = ["contoso-vm", "contoso-saas", "contoso-draft", "contoso-nosku",
             "fabrikam-saas", "northwind-vm"]
 
@@ -199,6 +199,24 @@ def test_external_id_lookup(api):
     doc = api.ok("product", "%24version=2022-07-01&externalId=northwind-vm")
     assert doc["value"][0]["id"] == f"product/{NORTHWIND}"
     assert api.ok("product", V + "&externalId=no-such-offer") == {"value": []}
+    # an unlisted product: only the lookup finds it
+    doc = api.ok("product", V + "&externalId=contoso-hidden")
+    assert [p["id"] for p in doc["value"]] == [f"product/{HIDDEN}"]
+    assert api.tree(HIDDEN)[0] == 200
+
+
+def test_synthetic_products(make_api):
+    api = make_api("--products", "250")
+    items, pages = all_pages(api, "product")
+    assert pages == 3
+    names = [p["identity"]["externalId"] for p in items]
+    assert names[:6] == EXTERNAL
+    assert names[6:] == ["product-%05d" % i for i in range(1, 251)]
+    guid = "c0000000-0000-4000-8000-%012d" % 250
+    _, tree = api.tree(guid)
+    assert {r["id"].split("/")[0] for r in tree["resources"]} == {
+        "product", "plan", TECH, "submission"}
+    assert api.run(api.start(publish(guid)))["jobResult"] == "succeeded"
 
 
 def test_get_by_durable_id(api):
@@ -743,6 +761,7 @@ def test_state_dump(api):
     job = api.start(publish(SAAS))
     status, data = api.emu.call("GET", "/_emulator/state")
     ing = json.loads(data)["ingestion"]
-    assert [p["externalId"] for p in ing["products"]] == EXTERNAL
+    assert [p["externalId"] for p in ing["products"]] == EXTERNAL + [
+        "contoso-hidden"]
     assert [j["jobId"] for j in ing["jobs"]] == [job]
     assert "publishers" in json.loads(data)
