@@ -21,7 +21,31 @@ struct ctx {
 	struct ing_job *job;
 	struct json_object *names; /* resourceName -> durable id */
 	struct json_object *sub;   /* the payload's submission, if any */
+	struct ing_product **saved_p; /* drafts as they were, for a failure */
+	struct json_object **saved_d;
+	int nsaved, cap;
 };
+
+/* Keep p's draft as it was before the job's first change to it. */
+static void save(struct ctx *c, struct ing_product *p)
+{
+	int i;
+
+	for (i = 0; i < c->nsaved; i++)
+		if (c->saved_p[i] == p)
+			return;
+	if (c->nsaved == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 8;
+		c->saved_p = realloc(c->saved_p,
+				     (size_t)c->cap * sizeof(*c->saved_p));
+		c->saved_d = realloc(c->saved_d,
+				     (size_t)c->cap * sizeof(*c->saved_d));
+	}
+	c->saved_p[c->nsaved] = p;
+	c->saved_d[c->nsaved] = NULL;
+	json_object_deep_copy(p->draft, &c->saved_d[c->nsaved], NULL);
+	c->nsaved++;
+}
 
 static void error(struct ctx *c, const char *res, const char *code,
 		  const char *inner, const char *fmt, ...)
@@ -154,6 +178,10 @@ static int match(const struct ing_product *p, const char *type,
 		if (!strcmp(type, "plan") || !strcmp(type, "product")) {
 			if (ext && de && !strcmp(ext, de))
 				return (int)i;
+		} else if (ing_str(res, "type") &&
+			   (!ing_str(d, "type") ||
+			    strcmp(ing_str(d, "type"), ing_str(res, "type")))) {
+			continue; /* listing-asset: another kind of asset */
 		} else if (!plan || (dp && !strcmp(dp, plan))) {
 			if (!ing_str(res, "languageId") ||
 			    (ing_str(d, "languageId") &&
@@ -195,7 +223,7 @@ static int apply_product(struct ctx *c, struct json_object *res,
 
 static int apply_one(struct ctx *c, struct json_object *res)
 {
-	struct json_object *v, *copy = NULL;
+	struct json_object *v = NULL, *copy = NULL;
 	const char *id = ing_str(res, "id"), *plan = NULL, *pref;
 	struct ing_product *p = NULL;
 	char type[64], nid[512], g[40], pid[64];
@@ -210,6 +238,9 @@ static int apply_one(struct ctx *c, struct json_object *res)
 		json_object_object_get_ex(res, "product", &v);
 		if (!p && (pref = ref_id(c, v, NULL, "product")))
 			p = product_of_id(pref);
+		/* a listing-asset names its listing, not its product */
+		if (!p && (pref = ing_str(res, "listing")))
+			p = product_of_id(pref);
 		if (!p) {
 			error(c, name_of(res), "notFound", "resourceNotFound",
 			      "The product of %s resource %s was not found.",
@@ -220,7 +251,8 @@ static int apply_one(struct ctx *c, struct json_object *res)
 		plan = json_object_object_get_ex(res, "plan", NULL)
 			       ? ref_id(c, v, p, "plan")
 			       : NULL;
-		if (json_object_object_get_ex(res, "plan", NULL) && !plan) {
+		if (json_object_object_get_ex(res, "plan", NULL) &&
+		    (!plan || draft_index(p, plan) < 0)) {
 			error(c, name_of(res), "notFound", "resourceNotFound",
 			      "The plan of %s resource %s was not found.", type,
 			      name_of(res) ? name_of(res) : "(unnamed)");
@@ -255,11 +287,13 @@ static int apply_one(struct ctx *c, struct json_object *res)
 		random_hex(g, 4);
 		snprintf(nid, sizeof(nid), "%s/%s/%s", type, p->guid, g);
 	}
+	save(c, p);
 	json_object_deep_copy(res, &copy, NULL);
 	json_object_object_del(copy, "resourceName");
 	json_object_object_del(copy, "validations");
 	json_object_object_add(copy, "id", json_object_new_string(nid));
-	if (strcmp(type, "product"))
+	if (strcmp(type, "product") &&
+	    json_object_object_get_ex(res, "product", NULL))
 		json_object_object_add(copy, "product",
 				       json_object_new_string(ing_product_id(
 					       p, pid, sizeof(pid))));
@@ -357,7 +391,7 @@ static int go_live(struct ctx *c, struct ing_product *p, const char *id,
 
 static int submit(struct ctx *c)
 {
-	struct json_object *res = c->sub, *v, *tg;
+	struct json_object *res = c->sub, *v = NULL, *tg;
 	const char *id = ing_str(res, "id"), *name = name_of(res), *pref;
 	struct ing_product *p = id ? product_of_id(id) : NULL;
 	enum ing_target t = TGT_PREVIEW;
@@ -391,13 +425,10 @@ int ing_apply(struct ing_job *job)
 {
 	size_t i, n = json_object_array_length(job->resources);
 	size_t before = ing_nproducts();
-	struct json_object **saved = calloc(before + 1, sizeof(*saved));
-	struct ctx c = {job, json_object_new_object(), NULL};
+	struct ctx c = {job, json_object_new_object(), NULL, NULL, NULL, 0, 0};
 	char type[64];
-	int rc = 0;
+	int rc = 0, k;
 
-	for (i = 0; i < before; i++)
-		json_object_deep_copy(ing_product_at(i)->draft, &saved[i], NULL);
 	job->applied = json_object_new_array();
 	for (i = 0; i < n && rc == 0; i++) {
 		struct json_object *res =
@@ -415,12 +446,12 @@ int ing_apply(struct ing_job *job)
 	}
 	if (rc == 0 && c.sub)
 		rc = submit(&c);
-	for (i = 0; i < before; i++) {
+	for (k = 0; k < c.nsaved; k++) {
 		if (rc < 0) {
-			json_object_put(ing_product_at(i)->draft);
-			ing_product_at(i)->draft = saved[i];
+			json_object_put(c.saved_p[k]->draft);
+			c.saved_p[k]->draft = c.saved_d[k];
 		} else {
-			json_object_put(saved[i]);
+			json_object_put(c.saved_d[k]);
 		}
 	}
 	if (rc < 0) {
@@ -429,6 +460,7 @@ int ing_apply(struct ing_job *job)
 		job->applied = NULL;
 	}
 	json_object_put(c.names);
-	free(saved);
+	free(c.saved_p);
+	free(c.saved_d);
 	return rc;
 }

@@ -557,9 +557,45 @@ def test_failed_job_is_all_or_nothing(api):
     tc = api.ok(tc_id)
     before = tc["recommendedVmSizes"]
     tc["recommendedVmSizes"] = ["Standard_B1s"]
-    st = api.run(api.start([tc] + golive(DRAFT)))
+    new = {"$schema": MP + "product/2022-03-01-preview3",
+           "identity": {"externalId": "contoso-doomed"},
+           "type": "azureVirtualMachine", "alias": "Doomed"}
+    st = api.run(api.start([new, tc] + golive(DRAFT)))
     assert st["jobResult"] == "failed"
     assert api.ok(tc_id)["recommendedVmSizes"] == before
+    assert api.ok("product", V + "&externalId=contoso-doomed")["value"] == []
+    # a plan reference that names no plan of the product
+    pl = api.ok(f"plan-listing/{VM}/public/main/{plg(1, 1)}/en-us")
+    del pl["id"]
+    pl["plan"] = f"plan/{VM}/{plg(9, 9)}"
+    st = api.run(api.start([pl]))
+    assert error_codes(st) == [("notFound", ["resourceNotFound"])]
+
+
+def test_match_without_id(api):
+    """Without an id, a listing-asset updates the asset of its type."""
+    rid = f"listing-asset/{SAAS}/public/main/default/en-us/azurelogolarge/1"
+    asset = api.ok(rid)
+    del asset["id"]
+    asset["friendlyName"] = "Bigger logo"
+    job = api.start([asset])
+    st = api.run(job)
+    assert st["jobResult"] == "succeeded", st
+    assert api.ok(f"configure/{job}")["resources"][0]["id"] == rid
+    assert api.ok(rid)["friendlyName"] == "Bigger logo"
+    small = rid.replace("azurelogolarge", "azurelogosmall")
+    assert api.ok(small)["friendlyName"] != "Bigger logo"
+    # a plan by externalId reference, the product by {"externalId"}
+    pl = api.ok(f"plan-listing/{SAAS}/public/main/{plg(2, 2)}/en-us")
+    del pl["id"]
+    pl["product"] = {"externalId": "contoso-saas"}
+    pl["plan"] = {"externalId": "pro"}
+    pl["name"] = "Professional"
+    assert api.run(api.start([pl]))["jobResult"] == "succeeded"
+    got = api.ok(f"plan-listing/{SAAS}/public/main/{plg(2, 2)}/en-us")
+    assert got["name"] == "Professional"
+    assert got["plan"] == f"plan/{SAAS}/{plg(2, 2)}"
+    assert got["product"] == f"product/{SAAS}"
 
 
 def test_second_publish_conflicts(api):
