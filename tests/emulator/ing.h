@@ -27,9 +27,9 @@ struct ing_sub {
 	enum ing_status status;
 	enum ing_result result;
 	struct timespec created;
-	char *lifecycle;		/* NULL: generallyAvailable */
-	struct json_object *snapshot;	/* resources it publishes */
-	int ticks;			/* left until it completes; -1: never */
+	char *lifecycle;	      /* NULL: generallyAvailable */
+	struct json_object *snapshot; /* resources it publishes */
+	int ticks;		      /* left until it completes; -1: never */
 };
 
 struct ing_product {
@@ -58,11 +58,11 @@ struct ing_cfg {
 	const char *seed;
 	long products; /* --products N synthetic ones */
 	long page_size;
-	bool job_id_upper;   /* "jobID" */
-	bool reject_quotes;  /* targetType="preview" is a 400 */
+	bool job_id_upper;  /* "jobID" */
+	bool reject_quotes; /* targetType="preview" is a 400 */
 	bool version_optional;
-	bool shuffle;	     /* resources[] order changes per call */
-	bool resign;	     /* SAS sig= and se= change per call */
+	bool shuffle; /* resources[] order changes per call */
+	bool resign;  /* SAS sig= and se= change per call */
 };
 
 extern struct ing_cfg ing_cfg;
@@ -92,8 +92,7 @@ struct ing_sub *ing_sub_add(struct ing_product *p, const char *num,
 			    enum ing_target t);
 void ing_sub_remove(struct ing_product *p, struct ing_sub *s);
 struct ing_sub *ing_sub_find(const struct ing_product *p, const char *num);
-struct ing_sub *ing_sub_current(const struct ing_product *p,
-				enum ing_target t);
+struct ing_sub *ing_sub_current(const struct ing_product *p, enum ing_target t);
 struct ing_sub *ing_sub_unfinished(const struct ing_product *p);
 void ing_sub_number(char *buf, size_t n);
 const char *ing_target_name(enum ing_target t);

@@ -91,7 +91,8 @@ static void page(struct req *q, struct reply *r, const char *path,
 	val = json_object_new_array();
 	for (i = off; i < n && i < off + (size_t)size; i++)
 		json_object_array_add(
-			val, json_object_get(json_object_array_get_idx(items, i)));
+			val,
+			json_object_get(json_object_array_get_idx(items, i)));
 	json_object_object_add(d, "value", val);
 	if (i < n) {
 		snprintf(link, sizeof(link), "%s" PREFIX "%s?$version=%s",
@@ -102,8 +103,9 @@ static void page(struct req *q, struct reply *r, const char *path,
 			if (!kv)
 				continue;
 			percent_encode(enc, sizeof(enc), kv);
-			snprintf(link + strlen(link), sizeof(link) - strlen(link),
-				 "&%s=%s", keep[k], enc);
+			snprintf(link + strlen(link),
+				 sizeof(link) - strlen(link), "&%s=%s", keep[k],
+				 enc);
 			free(kv);
 		}
 		snprintf(link + strlen(link), sizeof(link) - strlen(link),
@@ -134,7 +136,8 @@ static int target_arg(struct req *q, struct reply *r, enum ing_target *t,
 	if (!v)
 		return 0;
 	n = strlen(s);
-	if (n >= 2 && s[0] == '"' && s[n - 1] == '"' && !ing_cfg.reject_quotes) {
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"' &&
+	    !ing_cfg.reject_quotes) {
 		s[n - 1] = '\0';
 		s++;
 	}

@@ -19,8 +19,8 @@
 
 struct ctx {
 	struct ing_job *job;
-	struct json_object *names; /* resourceName -> durable id */
-	struct json_object *sub;   /* the payload's submission, if any */
+	struct json_object *names;    /* resourceName -> durable id */
+	struct json_object *sub;      /* the payload's submission, if any */
 	struct ing_product **saved_p; /* drafts as they were, for a failure */
 	struct json_object **saved_d;
 	int nsaved, cap;
@@ -111,7 +111,8 @@ static const char *ref_id(struct ctx *c, struct json_object *ref,
 	}
 	n = p ? json_object_array_length(p->draft) : 0;
 	for (i = 0; i < n; i++) {
-		struct json_object *res = json_object_array_get_idx(p->draft, i);
+		struct json_object *res =
+			json_object_array_get_idx(p->draft, i);
 		const char *e = ing_ext_id(res);
 
 		if (ing_type_of(res, t, sizeof(t)) && !strcmp(t, type) && e &&
@@ -197,9 +198,9 @@ static int apply_product(struct ctx *c, struct json_object *res,
 			 struct ing_product **out)
 {
 	const char *id = ing_str(res, "id"), *ext = ing_ext_id(res);
-	struct ing_product *p = id ? product_of_id(id)
-				   : ext ? ing_product_by_ext(ext)
-					 : NULL;
+	struct ing_product *p = id    ? product_of_id(id)
+				: ext ? ing_product_by_ext(ext)
+				      : NULL;
 	char guid[40];
 
 	if (id && !p) {

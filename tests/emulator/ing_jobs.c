@@ -48,8 +48,7 @@ static int schema_kind(const char *s, char *type, size_t n)
 		return -1;
 	if (!strncmp(s, ING_RETIRED_HOST, strlen(ING_RETIRED_HOST)))
 		return 1;
-	if (regexec(&re, s, 2, m, 0) ||
-	    (size_t)(m[1].rm_eo - m[1].rm_so) >= n)
+	if (regexec(&re, s, 2, m, 0) || (size_t)(m[1].rm_eo - m[1].rm_so) >= n)
 		return -1;
 	memcpy(type, s + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so));
 	type[m[1].rm_eo - m[1].rm_so] = '\0';
@@ -80,7 +79,8 @@ static void invalid(struct reply *r, const char *res, const char *fmt,
 				       json_object_new_string(res));
 	json_object_object_add(d, "details", json_object_new_array());
 	json_object_array_add(det, d);
-	json_object_object_add(err, "code", json_object_new_string("badRequest"));
+	json_object_object_add(err, "code",
+			       json_object_new_string("badRequest"));
 	json_object_object_add(
 		err, "message",
 		json_object_new_string(
@@ -109,12 +109,13 @@ static int check_schema(struct reply *r, const char *s, const char *res,
 	int k = schema_kind(s, type, n);
 
 	if (k == 1)
-		ing_error(r, 400, "badRequest", "Schema %s could not be accessed",
-			  s);
+		ing_error(r, 400, "badRequest",
+			  "Schema %s could not be accessed", s);
 	else if (k < 0 && !s)
 		invalid(r, res, "The property '%s' is required.", "$schema");
 	else if (k < 0)
-		invalid(r, res, "The $schema '%s' is not a valid schema URI.", s);
+		invalid(r, res, "The $schema '%s' is not a valid schema URI.",
+			s);
 	return k ? -1 : 0;
 }
 
@@ -135,7 +136,8 @@ static int check_resource(struct reply *r, struct json_object *res)
 	if (json_object_object_get_ex(res, "id", NULL) &&
 	    (!id || !durable_ok(id) || strncmp(id, type, strlen(type)) ||
 	     id[strlen(type)] != '/')) {
-		invalid(r, name, "The id '%s' is not a durable id of this type.",
+		invalid(r, name,
+			"The id '%s' is not a durable id of this type.",
 			id ? id : "");
 		return -1;
 	}
@@ -145,7 +147,8 @@ static int check_resource(struct reply *r, struct json_object *res)
 	    ing_parse_target(ing_str(tg, "targetType"), &t) < 0 ||
 	    t == TGT_DRAFT) {
 		invalid(r, name, "%s",
-			"A submission needs target.targetType preview or live.");
+			"A submission needs target.targetType preview or "
+			"live.");
 		return -1;
 	}
 	return 0;
@@ -201,21 +204,24 @@ static struct json_object *status_doc(const struct ing_job *j)
 				       "configure-status/2022-07-01"));
 	json_object_object_add(d, ing_cfg.job_id_upper ? "jobID" : "jobId",
 			       json_object_new_string(j->id));
-	json_object_object_add(d, "jobStatus",
-			       json_object_new_string(ing_status_name(j->status)));
-	json_object_object_add(d, "jobResult",
-			       json_object_new_string(ing_result_name(j->result)));
+	json_object_object_add(
+		d, "jobStatus",
+		json_object_new_string(ing_status_name(j->status)));
+	json_object_object_add(
+		d, "jobResult",
+		json_object_new_string(ing_result_name(j->result)));
 	format_time(&j->start, t, sizeof(t));
 	json_object_object_add(d, "jobStart", json_object_new_string(t));
 	if (j->status == IS_COMPLETED)
 		format_time(&j->end, t, sizeof(t));
-	json_object_object_add(
-		d, "jobEnd",
-		json_object_new_string(j->status == IS_COMPLETED ? t
-								 : NOT_ENDED));
+	json_object_object_add(d, "jobEnd",
+			       json_object_new_string(j->status == IS_COMPLETED
+							      ? t
+							      : NOT_ENDED));
 	if (j->result == IR_SUCCEEDED) {
-		snprintf(uri, sizeof(uri), "%s/rp/product-ingestion/configure/%s",
-			 server_url(), j->id);
+		snprintf(uri, sizeof(uri),
+			 "%s/rp/product-ingestion/configure/%s", server_url(),
+			 j->id);
 		json_object_object_add(d, "resourceUri",
 				       json_object_new_string(uri));
 	}
@@ -283,8 +289,8 @@ static void detail(const struct ing_job *j, struct reply *r)
 	struct json_object *d, *res;
 
 	if (j->status != IS_COMPLETED || j->result == IR_FAILED) {
-		ing_error(r, 404, "notFound",
-			  "Job %s has no detail: it %s.", j->id,
+		ing_error(r, 404, "notFound", "Job %s has no detail: it %s.",
+			  j->id,
 			  j->status != IS_COMPLETED ? "has not completed"
 						    : "failed");
 		return;
@@ -307,8 +313,8 @@ void ing_job_route(struct req *q, char **s, int n, struct reply *r)
 	struct ing_job *j = n >= 1 && n <= 2 ? job_find(s[0]) : NULL;
 	const char *want = n == 2 && !strcmp(s[1], "cancel") ? "POST" : "GET";
 
-	if (n < 1 || n > 2 || (n == 2 && strcmp(s[1], "status") &&
-			       strcmp(s[1], "cancel"))) {
+	if (n < 1 || n > 2 ||
+	    (n == 2 && strcmp(s[1], "status") && strcmp(s[1], "cancel"))) {
 		ing_error(r, 404, "notFound", "No such resource.");
 	} else if (!j) {
 		ing_error(r, 404, "notFound",

@@ -98,7 +98,8 @@ static struct json_object *sub_base(const struct ing_product *p,
 	struct json_object *tg = json_object_new_object();
 	char id[128];
 
-	json_object_object_add(d, "$schema", json_object_new_string(SUB_SCHEMA));
+	json_object_object_add(d, "$schema",
+			       json_object_new_string(SUB_SCHEMA));
 	snprintf(id, sizeof(id), "submission/%s/%s", p->guid, num);
 	json_object_object_add(d, "id", json_object_new_string(id));
 	json_object_object_add(
@@ -121,8 +122,9 @@ struct json_object *ing_render_sub(const struct ing_product *p,
 	struct json_object *d = sub_base(p, s->num, s->target);
 	char t[48];
 
-	json_object_object_add(d, "status",
-			       json_object_new_string(ing_status_name(s->status)));
+	json_object_object_add(
+		d, "status",
+		json_object_new_string(ing_status_name(s->status)));
 	/* the schema's result has no "cancelled" */
 	json_object_object_add(
 		d, "result",

@@ -121,18 +121,18 @@ static int seed_product(struct json_object *pj)
 }
 
 #define S ING_SCHEMA_HOST
-#define SYNTHETIC                                                             \
-	"[{\"$schema\": \"" S "product/2022-03-01-preview3\","                  \
-	"\"id\": \"product/%1$s\", \"identity\": {\"externalId\": "          \
-	"\"product-%2$05ld\"}, \"type\": \"azureVirtualMachine\","            \
-	"\"alias\": \"Synthetic product %2$05ld\"},"                            \
-	"{\"$schema\": \"" S "plan/2022-03-01-preview2\","                      \
-	"\"id\": \"plan/%1$s/%3$s\", \"product\": \"product/%1$s\","          \
-	"\"identity\": {\"externalId\": \"gen2\"}, \"alias\": \"Gen 2\"},"    \
-	"{\"$schema\": \"" S "virtual-machine-plan-technical-configuration/"    \
-	"2022-03-01-preview5\", \"id\": \"virtual-machine-plan-technical-"       \
-	"configuration/%1$s/%3$s\", \"product\": \"product/%1$s\","              \
-	"\"plan\": \"plan/%1$s/%3$s\", \"skus\": [{\"imageType\": "           \
+#define SYNTHETIC                                                              \
+	"[{\"$schema\": \"" S "product/2022-03-01-preview3\","                 \
+	"\"id\": \"product/%1$s\", \"identity\": {\"externalId\": "            \
+	"\"product-%2$05ld\"}, \"type\": \"azureVirtualMachine\","             \
+	"\"alias\": \"Synthetic product %2$05ld\"},"                           \
+	"{\"$schema\": \"" S "plan/2022-03-01-preview2\","                     \
+	"\"id\": \"plan/%1$s/%3$s\", \"product\": \"product/%1$s\","           \
+	"\"identity\": {\"externalId\": \"gen2\"}, \"alias\": \"Gen 2\"},"     \
+	"{\"$schema\": \"" S "virtual-machine-plan-technical-configuration/"   \
+	"2022-03-01-preview5\", \"id\": \"virtual-machine-plan-technical-"     \
+	"configuration/%1$s/%3$s\", \"product\": \"product/%1$s\","            \
+	"\"plan\": \"plan/%1$s/%3$s\", \"skus\": [{\"imageType\": "            \
 	"\"x64Gen2\", \"skuId\": \"gen2\"}], \"vmImageVersions\": []}]"
 
 /* --products N: product-00001.., draft only, a plan gen2 with a SKU. */
@@ -165,8 +165,8 @@ int ing_store_init(void)
 		goto synthetic;
 	root = json_object_from_file(ing_cfg.seed);
 	if (!root) {
-		fprintf(stderr, "cloudpartner-emulator: %s: %s\n",
-			ing_cfg.seed, json_util_get_last_err());
+		fprintf(stderr, "cloudpartner-emulator: %s: %s\n", ing_cfg.seed,
+			json_util_get_last_err());
 		return -1;
 	}
 	a = json_object_object_get_ex(root, "products", &a) ? a : NULL;
@@ -182,4 +182,3 @@ synthetic:
 	seed_synthetic(ing_cfg.products);
 	return 0;
 }
-

@@ -85,7 +85,8 @@ struct json_object *ing_find(const struct ing_product *p, const char *id)
 	size_t i, n = json_object_array_length(p->draft);
 
 	for (i = 0; i < n; i++) {
-		struct json_object *res = json_object_array_get_idx(p->draft, i);
+		struct json_object *res =
+			json_object_array_get_idx(p->draft, i);
 		const char *rid = ing_str(res, "id");
 
 		if (rid && !strcmp(rid, id))
@@ -172,7 +173,8 @@ struct ing_sub *ing_sub_add(struct ing_product *p, const char *num,
 	now_real(&s->created);
 	if (p->nsubs == p->subcap) {
 		p->subcap = p->subcap ? p->subcap * 2 : 8;
-		p->subs = realloc(p->subs, (size_t)p->subcap * sizeof(*p->subs));
+		p->subs =
+			realloc(p->subs, (size_t)p->subcap * sizeof(*p->subs));
 	}
 	p->subs[p->nsubs++] = s;
 	return s;
@@ -301,15 +303,15 @@ struct json_object *ing_dump(void)
 		json_object_object_add(pj, "id", json_object_new_string(id));
 		json_object_object_add(
 			pj, "externalId",
-			json_object_new_string(res && ing_ext_id(res)
-						       ? ing_ext_id(res)
-						       : ""));
+			json_object_new_string(
+				res && ing_ext_id(res) ? ing_ext_id(res) : ""));
 		json_object_object_add(
 			pj, "resources",
 			json_object_new_int(
 				(int)json_object_array_length(p->draft)));
 		for (k = 0; k < p->nsubs; k++)
-			json_object_array_add(sa, ing_render_sub(p, p->subs[k]));
+			json_object_array_add(sa,
+					      ing_render_sub(p, p->subs[k]));
 		json_object_object_add(pj, "submissions", sa);
 		json_object_array_add(pa, pj);
 	}

@@ -38,25 +38,25 @@ static bool stopping;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: cloudpartner-emulator [--port N] [--bind ADDR] "
-		"[--seed FILE] [--offers N]\n"
-		"  [--step-ms MS] [--latency-ms MS] [--token TOKEN]... "
-		"[--token-ttl S]\n"
-		"  [--legacy-locations] "
-		"[--status-dialect=documented|observed]\n"
-		"  [--location-header=both|operation-location|location] "
-		"[--absolute-locations]\n"
-		"  [--cancel-mode=async|sync] "
-		"[--signoff-style=documented|observed]\n"
-		"  [--no-get-etag] [--retry-after N] [--threads N] "
-		"[--quiet]\n"
-		"  [--request-log-max N] [--tls-cert FILE --tls-key FILE]\n"
-		"ingestion API:\n"
-		"  [--ingestion-seed FILE] [--products N] [--page-size N]\n"
-		"  [--job-id-spelling=jobId|jobID] "
-		"[--target-quotes=strip|reject]\n"
-		"  [--version-optional] [--shuffle-resources] [--resign-sas]\n");
+	fprintf(f, "usage: cloudpartner-emulator [--port N] [--bind ADDR] "
+		   "[--seed FILE] [--offers N]\n"
+		   "  [--step-ms MS] [--latency-ms MS] [--token TOKEN]... "
+		   "[--token-ttl S]\n"
+		   "  [--legacy-locations] "
+		   "[--status-dialect=documented|observed]\n"
+		   "  [--location-header=both|operation-location|location] "
+		   "[--absolute-locations]\n"
+		   "  [--cancel-mode=async|sync] "
+		   "[--signoff-style=documented|observed]\n"
+		   "  [--no-get-etag] [--retry-after N] [--threads N] "
+		   "[--quiet]\n"
+		   "  [--request-log-max N] [--tls-cert FILE --tls-key FILE]\n"
+		   "ingestion API:\n"
+		   "  [--ingestion-seed FILE] [--products N] [--page-size N]\n"
+		   "  [--job-id-spelling=jobId|jobID] "
+		   "[--target-quotes=strip|reject]\n"
+		   "  [--version-optional] [--shuffle-resources] "
+		   "[--resign-sas]\n");
 }
 
 static long number(const char *opt, const char *s, long min)

@@ -87,9 +87,9 @@ static void success(struct reply *r, const char *token, bool v2, int aud)
 		snprintf(n, sizeof(n), "%lld", (long long)now);
 		json_object_object_add(d, "not_before",
 				       json_object_new_string(n));
-		json_object_object_add(d, "resource",
-				       json_object_new_string(
-					       aud == AUD_GRAPH ? GRAPH "/"
+		json_object_object_add(
+			d, "resource",
+			json_object_new_string(aud == AUD_GRAPH ? GRAPH "/"
 								: RESOURCE));
 	}
 	json_object_object_add(d, "access_token",
@@ -104,8 +104,8 @@ static int target_aud(const char *v, bool v2)
 		return -1;
 	if (v2)
 		return !strcmp(v, RESOURCE "/.default") ? AUD_CPP
-		       : !strcmp(v, GRAPH "/.default")	 ? AUD_GRAPH
-							 : -1;
+		       : !strcmp(v, GRAPH "/.default")	? AUD_GRAPH
+							: -1;
 	if (!strcmp(v, RESOURCE) || !strcmp(v, RESOURCE "/"))
 		return AUD_CPP;
 	if (!strcmp(v, GRAPH) || !strcmp(v, GRAPH "/"))
