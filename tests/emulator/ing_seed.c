@@ -120,20 +120,23 @@ static int seed_product(struct json_object *pj)
 	return 0;
 }
 
+/* json-c's tokener is not strict: single quotes keep this readable */
 #define S ING_SCHEMA_HOST
 #define SYNTHETIC                                                              \
-	"[{\"$schema\": \"" S "product/2022-03-01-preview3\","                 \
-	"\"id\": \"product/%1$s\", \"identity\": {\"externalId\": "            \
-	"\"product-%2$05ld\"}, \"type\": \"azureVirtualMachine\","             \
-	"\"alias\": \"Synthetic product %2$05ld\"},"                           \
-	"{\"$schema\": \"" S "plan/2022-03-01-preview2\","                     \
-	"\"id\": \"plan/%1$s/%3$s\", \"product\": \"product/%1$s\","           \
-	"\"identity\": {\"externalId\": \"gen2\"}, \"alias\": \"Gen 2\"},"     \
-	"{\"$schema\": \"" S "virtual-machine-plan-technical-configuration/"   \
-	"2022-03-01-preview5\", \"id\": \"virtual-machine-plan-technical-"     \
-	"configuration/%1$s/%3$s\", \"product\": \"product/%1$s\","            \
-	"\"plan\": \"plan/%1$s/%3$s\", \"skus\": [{\"imageType\": "            \
-	"\"x64Gen2\", \"skuId\": \"gen2\"}], \"vmImageVersions\": []}]"
+	"[{'$schema': '" S "product/2022-03-01-preview3',"                     \
+	" 'id': 'product/%1$s', 'identity': {'externalId': "                   \
+	"'product-%2$05ld'},"                                                  \
+	" 'type': 'azureVirtualMachine', 'alias': 'Synthetic product "         \
+	"%2$05ld'},"                                                           \
+	" {'$schema': '" S "plan/2022-03-01-preview2',"                        \
+	" 'id': 'plan/%1$s/%3$s', 'product': 'product/%1$s',"                  \
+	" 'identity': {'externalId': 'gen2'}, 'alias': 'Gen 2'},"              \
+	" {'$schema': '" S "virtual-machine-plan-technical-configuration/"     \
+	"2022-03-01-preview5',"                                                \
+	" 'id': 'virtual-machine-plan-technical-configuration/%1$s/%3$s',"     \
+	" 'product': 'product/%1$s', 'plan': 'plan/%1$s/%3$s',"                \
+	" 'skus': [{'imageType': 'x64Gen2', 'skuId': 'gen2'}],"                \
+	" 'vmImageVersions': []}]"
 
 /* --products N: product-00001.., draft only, a plan gen2 with a SKU. */
 static void seed_synthetic(long n)

@@ -801,3 +801,21 @@ def test_state_dump(api):
         "contoso-hidden"]
     assert [j["jobId"] for j in ing["jobs"]] == [job]
     assert "publishers" in json.loads(data)
+
+
+def test_latency_applies(make_api):
+    api = make_api("--latency-ms", "300")
+    t0 = time.monotonic()
+    assert api.get("product")[0] == 200
+    assert time.monotonic() - t0 >= 0.29
+
+
+def test_https(make_emulator, cert):
+    crt, key = cert
+    emu = make_emulator("--ingestion-seed", ING_SEED, "--tls-cert", crt,
+                        "--tls-key", key)
+    assert emu.url.startswith("https://localhost:")
+    status, body = emu.call("GET", f"{BASE}/product?{V}&externalId=contoso-vm",
+                            headers={"Authorization": "Bearer " + TOKEN})
+    assert status == 200
+    assert json.loads(body)["value"][0]["id"] == f"product/{VM}"
