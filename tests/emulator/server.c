@@ -1,8 +1,8 @@
 /*
  * server.c - the libmicrohttpd side: collects each request (raw URI, body
  * up to 4 MiB), routes it to /_emulator/, /api/, /rp/product-ingestion/
- * or the token endpoint,
- * applies scripted faults, records it, and sends the reply.
+ * or the token endpoint, applies scripted faults, records it, and sends
+ * the reply.
  *
  * The raw URI comes from MHD's URI log callback, before MHD splits and
  * unescapes it: the request log must show the path exactly as sent, and
