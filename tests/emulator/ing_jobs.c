@@ -229,14 +229,38 @@ static struct json_object *status_doc(const struct ing_job *j)
 	return d;
 }
 
+/*
+ * Strict JSON, all of the body (json-c alone would take single quotes and
+ * trailing bytes, and hide a client that sends them); false if bad.
+ */
+static bool parse(const char *s, size_t len, struct json_object **out)
+{
+	struct json_tokener *tok = json_tokener_new();
+	size_t end;
+	bool ok;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	*out = json_tokener_parse_ex(tok, s, (int)len);
+	ok = json_tokener_get_error(tok) == json_tokener_success;
+	for (end = json_tokener_get_parse_end(tok); ok && end < len; end++)
+		ok = strchr(" \t\r\n", s[end]) != NULL;
+	json_tokener_free(tok);
+	if (!ok) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return ok;
+}
+
 void ing_configure(struct req *q, struct reply *r)
 {
-	struct json_object *doc = json_tokener_parse(q->body), *a;
+	struct json_object *doc, *a;
 	struct ing_job *j;
+	bool ok = parse(q->body, q->len, &doc);
 
 	if (q->too_big) {
 		invalid(r, NULL, "%s", "The body exceeds 4 MiB.");
-	} else if (!doc && !json_object_is_type(doc, json_type_null)) {
+	} else if (!ok) {
 		invalid(r, NULL, "%s", "The body is not valid JSON.");
 	} else if (check(r, doc) == 0) {
 		j = calloc(1, sizeof(*j));

@@ -681,6 +681,10 @@ def test_configure_validation(api):
     invalid({"$schema": CONFIGURE, "resources": publish(SAAS), "extra": 1})
     invalid({"$schema": CONFIGURE, "resources": [{"id": f"product/{SAAS}"}]})
     invalid(b"{not json")
+    invalid(b"{'$schema': '" + CONFIGURE.encode() + b"', 'resources': []}")
+    invalid(json.dumps({"$schema": CONFIGURE,
+                        "resources": publish(SAAS)}).encode() + b" {}")
+    invalid(b"")
     invalid(b"[]")
     res = publish(SAAS)
     res[0]["target"]["targetType"] = "draft"
