@@ -348,6 +348,12 @@ static void route(struct req *q, struct reply *r)
 	} else if (!strcmp(s[0], "resource-tree") &&
 		   (n == 2 || (n == 3 && !strcmp(s[1], "product")))) {
 		resource_tree(q, s[n - 1], r);
+	} else if (!strcmp(s[0], "submission") && n >= 3 &&
+		   !strcmp(s[1], "product") && n <= 4) {
+		/* submission/product/<g>[/<n>]: the durable-id form */
+		char *alt[3] = {s[0], s[2], n == 4 ? s[3] : NULL};
+
+		submissions(q, alt, n - 1, r);
 	} else if (!strcmp(s[0], "submission") && (n == 2 || n == 3)) {
 		submissions(q, s, n, r);
 	} else {

@@ -310,6 +310,10 @@ def test_submissions_list(make_api):
         assert s["created"].endswith("Z")
     live = api.ok(f"submission/{VM}", V + "&targetType=live")["value"]
     assert [s["target"]["targetType"] for s in live] == ["live", "live"]
+    # the product's durable id names it too
+    assert api.ok(f"submission/product/{VM}", V + "&targetType=live") == \
+        {"value": live}
+    assert api.ok(f"submission/product/{VM}/0")["id"] == f"submission/{VM}/0"
     one = api.ok(f"submission/{VM}/1152921505697000257")
     assert one["target"]["targetType"] == "live"
     assert api.ok(f"submission/{VM}/0")["target"]["targetType"] == "draft"
