@@ -93,6 +93,7 @@ struct ing_sub *ing_sub_add(struct ing_product *p, const char *num,
 void ing_sub_remove(struct ing_product *p, struct ing_sub *s);
 struct ing_sub *ing_sub_find(const struct ing_product *p, const char *num);
 struct ing_sub *ing_sub_current(const struct ing_product *p, enum ing_target t);
+struct ing_sub *ing_sub_tree(const struct ing_product *p, enum ing_target t);
 struct ing_sub *ing_sub_unfinished(const struct ing_product *p);
 void ing_sub_number(char *buf, size_t n);
 const char *ing_target_name(enum ing_target t);

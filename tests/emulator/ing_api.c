@@ -236,7 +236,7 @@ static void resource_tree(struct req *q, const char *ref, struct reply *r)
 		not_found(r, ref);
 		return;
 	}
-	if (t != TGT_DRAFT && !(s = ing_sub_current(p, t))) {
+	if (t != TGT_DRAFT && !(s = ing_sub_tree(p, t))) {
 		ing_error(r, 404, "notFound",
 			  "No %s submission exists for product/%s.",
 			  ing_target_name(t), p->guid);

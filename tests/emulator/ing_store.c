@@ -206,7 +206,7 @@ struct ing_sub *ing_sub_find(const struct ing_product *p, const char *num)
 	return NULL;
 }
 
-/* What resource-tree?targetType=t shows: the newest succeeded entry. */
+/* The newest succeeded entry of a target: what is in preview or live. */
 struct ing_sub *ing_sub_current(const struct ing_product *p, enum ing_target t)
 {
 	int i;
@@ -217,6 +217,22 @@ struct ing_sub *ing_sub_current(const struct ing_product *p, enum ing_target t)
 		    p->subs[i]->result == IR_SUCCEEDED)
 			return p->subs[i];
 	return NULL;
+}
+
+/*
+ * What resource-tree?targetType=t shows: the current entry, or while none
+ * has succeeded (a first publish running or failed) the newest one, so a
+ * tree exists exactly when a submission for the target does.
+ */
+struct ing_sub *ing_sub_tree(const struct ing_product *p, enum ing_target t)
+{
+	struct ing_sub *s = ing_sub_current(p, t);
+	int i;
+
+	for (i = p->nsubs - 1; i >= 0 && !s; i--)
+		if (p->subs[i]->target == t)
+			s = p->subs[i];
+	return s;
 }
 
 struct ing_sub *ing_sub_unfinished(const struct ing_product *p)

@@ -439,16 +439,20 @@ def test_publish_job_progression(api):
     # not yet completed: no detail
     status, doc = api.get(f"configure/{job}")
     assert status == 404 and doc["error"]["code"] == "notFound"
-    seen = []
+    seen, trees = [], []
     for _ in range(4):
         api.tick()
         st = api.status(job)
         assert_status_shape(st, job)
         seen.append((st["jobStatus"], st["jobResult"]))
-        if st["jobStatus"] == "running":
-            # the submission exists and runs; preview has nothing yet
-            assert api.tree(DRAFT, "preview")[0] == 404
+        status, tree = api.tree(DRAFT, "preview")
+        subs = [r for r in tree["resources"] if r["id"].startswith(
+            "submission/")] if status == 200 else []
+        trees.append((status, [(r["status"], r["result"]) for r in subs]))
     assert seen == [("running", "pending")] * 3 + [("completed", "succeeded")]
+    # the preview tree exists once the submission does: running, then done
+    assert trees == [(404, [])] + [(200, [("running", "pending")])] * 2 + [
+        (200, [("completed", "succeeded")])]
     assert st["resourceUri"].endswith(f"/configure/{job}")
     detail = api.ok(f"configure/{job}")
     assert detail["$schema"].startswith(MP + "configure-detail/")
@@ -545,7 +549,13 @@ def test_business_rule_failures(api):
     # a failed job has no detail, and changed nothing
     status, doc = api.get(f"configure/{job}")
     assert status == 404
-    assert api.tree(NOSKU, "preview")[0] == 404
+    subs = api.ok(f"submission/{NOSKU}")["value"]
+    assert [(s["target"]["targetType"], s.get("result")) for s in subs] == [
+        ("draft", None), ("preview", "failed")]
+    # the seeded failed preview submission is the preview tree's
+    _, tree = api.tree(NOSKU, "preview")
+    assert by_id(tree, f"submission/{NOSKU}/1152921505697000444")[
+        "result"] == "failed"
     # an unknown durable id; an old preview id for golive
     bad = api.ok(f"product/{VM}")
     bad["id"] = f"product/{pg(99)}"
