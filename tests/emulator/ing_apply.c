@@ -1,9 +1,9 @@
 /*
  * ing_apply.c - a configure job's resources applied to the store, all or
  * nothing: a resource with an id replaces that draft resource; one without
- * matches by type (plans and products by externalId, plan-level resources
- * by plan) or is created with a new id; references may be durable ids,
- * {"externalId"} or {"resourceName"} of the same payload.  A submission
+ * matches by type (plans and products by externalId, others by plan,
+ * languageId and asset type) or is created with a new id; references may
+ * be durable ids, {"externalId"} or {"resourceName"} of the same payload.  A submission
  * resource starts a publish (preview) or go-live (live) after the business
  * rules of ingestion-api.md 12 row 4; a broken rule fails the job with
  * errors[] and leaves the store as it was.
