@@ -183,6 +183,8 @@ void api_handle(struct req *q, struct reply *r)
 	pthread_mutex_lock(&store_lock);
 	t = bearer(q);
 	q->tok = t ? store_token(t) : NULL;
+	if (q->tok && q->tok->aud == AUD_GRAPH)
+		q->tok = NULL; /* a graph.microsoft.com token */
 	if (!q->tok) {
 		reply_error(r, 401, "Unauthorized",
 			    t ? "The access token is invalid or has expired."

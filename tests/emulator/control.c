@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "ing.h"
 
 static void ok(struct reply *r)
 {
@@ -80,8 +80,12 @@ void control_handle(struct req *q, struct reply *r)
 	else if (!strcmp(what, "tick"))
 		tick(q, r);
 	else if (!strcmp(what, "state") && !strcmp(q->method, "GET")) {
+		struct json_object *d;
+
 		pthread_mutex_lock(&store_lock);
-		reply_json(r, 200, store_dump());
+		d = store_dump();
+		json_object_object_add(d, "ingestion", ing_dump());
+		reply_json(r, 200, d);
 		pthread_mutex_unlock(&store_lock);
 	} else
 		reply_error(r, 404, "NotFound", "unknown control endpoint");

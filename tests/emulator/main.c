@@ -7,7 +7,8 @@
  * With --tls-cert and --tls-key it speaks HTTPS only, and the URL is
  * https://localhost:PORT for a loopback --bind (see server.c).
  *
- * It then serves the Cloud Partner Portal API of ../../cpp-api.md until
+ * It then serves the Cloud Partner Portal API of ../../cpp-api.md (and,
+ * under /rp/product-ingestion/, the API of ../../ingestion-api.md) until
  * SIGINT or SIGTERM, logging one line per request to stderr, and moves
  * operations one step every --step-ms (0: only POST /_emulator/tick).
  */
@@ -19,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "ing.h"
 
 struct emu_cfg cfg = {
 	.bind = "127.0.0.1",
@@ -37,20 +38,25 @@ static bool stopping;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: cloudpartner-emulator [--port N] [--bind ADDR] "
-		"[--seed FILE] [--offers N]\n"
-		"  [--step-ms MS] [--latency-ms MS] [--token TOKEN]... "
-		"[--token-ttl S]\n"
-		"  [--legacy-locations] "
-		"[--status-dialect=documented|observed]\n"
-		"  [--location-header=both|operation-location|location] "
-		"[--absolute-locations]\n"
-		"  [--cancel-mode=async|sync] "
-		"[--signoff-style=documented|observed]\n"
-		"  [--no-get-etag] [--retry-after N] [--threads N] "
-		"[--quiet]\n"
-		"  [--request-log-max N] [--tls-cert FILE --tls-key FILE]\n");
+	fprintf(f, "usage: cloudpartner-emulator [--port N] [--bind ADDR] "
+		   "[--seed FILE] [--offers N]\n"
+		   "  [--step-ms MS] [--latency-ms MS] [--token TOKEN]... "
+		   "[--token-ttl S]\n"
+		   "  [--legacy-locations] "
+		   "[--status-dialect=documented|observed]\n"
+		   "  [--location-header=both|operation-location|location] "
+		   "[--absolute-locations]\n"
+		   "  [--cancel-mode=async|sync] "
+		   "[--signoff-style=documented|observed]\n"
+		   "  [--no-get-etag] [--retry-after N] [--threads N] "
+		   "[--quiet]\n"
+		   "  [--request-log-max N] [--tls-cert FILE --tls-key FILE]\n"
+		   "ingestion API:\n"
+		   "  [--ingestion-seed FILE] [--products N] [--page-size N]\n"
+		   "  [--job-id-spelling=jobId|jobID] "
+		   "[--target-quotes=strip|reject]\n"
+		   "  [--version-optional] [--shuffle-resources] "
+		   "[--resign-sas]\n");
 }
 
 static long number(const char *opt, const char *s, long min)
@@ -104,6 +110,14 @@ static void parse(int argc, char **argv)
 		{"request-log-max", required_argument, 0, 'R'},
 		{"tls-cert", required_argument, 0, 'C'},
 		{"tls-key", required_argument, 0, 'K'},
+		{"ingestion-seed", required_argument, 0, 'I'},
+		{"products", required_argument, 0, 'N'},
+		{"page-size", required_argument, 0, 'P'},
+		{"job-id-spelling", required_argument, 0, 'J'},
+		{"target-quotes", required_argument, 0, 'Q'},
+		{"version-optional", no_argument, 0, 'V'},
+		{"shuffle-resources", no_argument, 0, 'X'},
+		{"resign-sas", no_argument, 0, 'G'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -191,6 +205,32 @@ static void parse(int argc, char **argv)
 		case 'K':
 			cfg.tls_key = optarg;
 			break;
+		case 'I':
+			ing_cfg.seed = optarg;
+			break;
+		case 'N':
+			ing_cfg.products = number("products", optarg, 0);
+			break;
+		case 'P':
+			ing_cfg.page_size = number("page-size", optarg, 1);
+			break;
+		case 'J':
+			ing_cfg.job_id_upper = choice("job-id-spelling", optarg,
+						      "jobId", "jobID");
+			break;
+		case 'Q':
+			ing_cfg.reject_quotes = choice("target-quotes", optarg,
+						       "strip", "reject");
+			break;
+		case 'V':
+			ing_cfg.version_optional = true;
+			break;
+		case 'X':
+			ing_cfg.shuffle = true;
+			break;
+		case 'G':
+			ing_cfg.resign = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -260,7 +300,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (store_init() < 0)
+	if (store_init() < 0 || ing_store_init() < 0)
 		goto out_store;
 	if (server_start() < 0)
 		goto out_store;
@@ -286,6 +326,7 @@ out_server:
 	server_stop();
 out_store:
 	store_free();
+	ing_store_free();
 	reqlog_clear();
 	faults_clear();
 	free(cfg.tokens);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "ing.h"
 
 static const char *const publish_steps[] = {
 	"displaydummycertify", "displaycertify",    "displayprovision",
@@ -280,6 +280,7 @@ void ops_tick(void)
 	for (op = all_ops; op; op = op->next_all)
 		if (op->type != OT_CANCEL && !op_terminal(op))
 			advance(op);
+	ing_tick(); /* the ingestion API's configure jobs */
 }
 
 void op_seed_state(struct op *op, enum op_state st, int step, const char *error)

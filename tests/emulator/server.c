@@ -1,7 +1,8 @@
 /*
  * server.c - the libmicrohttpd side: collects each request (raw URI, body
- * up to 4 MiB), routes it to /_emulator/, /api/ or the token endpoint,
- * applies scripted faults, records it, and sends the reply.
+ * up to 4 MiB), routes it to /_emulator/, /api/, /rp/product-ingestion/
+ * or the token endpoint, applies scripted faults, records it, and sends
+ * the reply.
  *
  * The raw URI comes from MHD's URI log callback, before MHD splits and
  * unescapes it: the request log must show the path exactly as sent, and
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "emu.h"
+#include "ing.h"
 
 struct conn_ctx {
 	char *uri; /* raw; split at '?' into uri and query once routed */
@@ -189,10 +191,18 @@ static void fault_headers(const struct fault *f, struct reply *r)
 		reply_header(r, "Location", f->location);
 }
 
+static bool is_ingestion(const struct req *q)
+{
+	return q->nseg >= 2 && !strcmp(q->seg[0], "rp") &&
+	       !strcmp(q->seg[1], "product-ingestion");
+}
+
 static void handle_normal(struct req *q, struct reply *r)
 {
 	if (q->nseg >= 1 && !strcmp(q->seg[0], "api"))
 		api_handle(q, r);
+	else if (is_ingestion(q))
+		ing_handle(q, r);
 	else if (token_is_endpoint(q))
 		token_handle(q, r);
 	else
@@ -230,7 +240,7 @@ static bool route_once(struct MHD_Connection *conn, struct conn_ctx *ctx,
 	faults_match(q->method, q->raw_path, &ctx->fault);
 	ctx->log = reqlog_add(q, ctx->fault.hit);
 	wait = ctx->fault.delay_ms;
-	if (q->nseg >= 1 && !strcmp(q->seg[0], "api"))
+	if ((q->nseg >= 1 && !strcmp(q->seg[0], "api")) || is_ingestion(q))
 		wait += cfg.latency_ms;
 	return wait > 0 && delay_suspend(conn, wait);
 }

@@ -259,7 +259,7 @@ bool store_token_sees(const struct token *t, const char *pub)
 
 /* Client-credentials grant: a fresh random token with the client's rights. */
 const char *store_issue_token(const char *tenant, const char *client_id,
-			      const char *secret, int *why)
+			      const char *secret, int aud, int *why)
 {
 	const struct client *c;
 	bool tenant_known = false;
@@ -274,6 +274,7 @@ const char *store_issue_token(const char *tenant, const char *client_id,
 		random_hex(hex, 32);
 		store_add_token(hex, c->pubs,
 				now_mono() + (double)cfg.token_ttl);
+		tokens->aud = aud;
 		*why = TOK_OK;
 		return tokens->value;
 	}

@@ -90,8 +90,12 @@ struct offer {
 	int opseq; /* for legacy ids */
 };
 
+/* The audience of an issued token; seeded and --token ones fit both. */
+enum { AUD_ANY, AUD_CPP, AUD_GRAPH };
+
 struct token {
 	char *value;
+	int aud;
 	char **pubs; /* NULL: every publisher */
 	int npubs;
 	double expires; /* monotonic seconds, 0: never */
@@ -116,7 +120,7 @@ const char *offer_status_name(const struct offer *o);
 const struct token *store_token(const char *value);
 bool store_token_sees(const struct token *t, const char *pub);
 const char *store_issue_token(const char *tenant, const char *client_id,
-			      const char *secret, int *why);
+			      const char *secret, int aud, int *why);
 enum { TOK_OK, TOK_NO_TENANT, TOK_BAD_CLIENT };
 
 /* ops.c */

@@ -5,6 +5,10 @@
  *   POST /{tenant}/oauth2/v2.0/token
  * scope=https://cloudpartner.azure.com/.default Issued tokens are random hex,
  * carry the client's publishers and expire after --token-ttl seconds.
+ * The product ingestion API's audience, https://graph.microsoft.com (v1
+ * resource, with or without '/'; v2 scope .../.default), is granted too:
+ * such a token works on /rp/product-ingestion only, a cloudpartner one on
+ * /api only (ingestion-api.md 1.2, 1.3 and 12 row 13).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,7 @@
 #include "store.h"
 
 #define RESOURCE "https://cloudpartner.azure.com"
+#define GRAPH "https://graph.microsoft.com"
 
 bool token_is_endpoint(const struct req *q)
 {
@@ -55,7 +60,7 @@ static void aad_error(struct reply *r, unsigned status, const char *error,
 	reply_json(r, status, d);
 }
 
-static void success(struct reply *r, const char *token, bool v2)
+static void success(struct reply *r, const char *token, bool v2, int aud)
 {
 	struct json_object *d = json_object_new_object();
 	time_t now = time(NULL);
@@ -82,21 +87,30 @@ static void success(struct reply *r, const char *token, bool v2)
 		snprintf(n, sizeof(n), "%lld", (long long)now);
 		json_object_object_add(d, "not_before",
 				       json_object_new_string(n));
-		json_object_object_add(d, "resource",
-				       json_object_new_string(RESOURCE));
+		json_object_object_add(
+			d, "resource",
+			json_object_new_string(aud == AUD_GRAPH ? GRAPH "/"
+								: RESOURCE));
 	}
 	json_object_object_add(d, "access_token",
 			       json_object_new_string(token));
 	reply_json(r, 200, d);
 }
 
-static bool target_ok(const char *v, bool v2)
+/* The audience a resource (v1) or scope (v2) names; -1: neither API. */
+static int target_aud(const char *v, bool v2)
 {
 	if (!v)
-		return false;
+		return -1;
 	if (v2)
-		return !strcmp(v, RESOURCE "/.default");
-	return !strcmp(v, RESOURCE) || !strcmp(v, RESOURCE "/");
+		return !strcmp(v, RESOURCE "/.default") ? AUD_CPP
+		       : !strcmp(v, GRAPH "/.default")	? AUD_GRAPH
+							: -1;
+	if (!strcmp(v, RESOURCE) || !strcmp(v, RESOURCE "/"))
+		return AUD_CPP;
+	if (!strcmp(v, GRAPH) || !strcmp(v, GRAPH "/"))
+		return AUD_GRAPH;
+	return -1;
 }
 
 static void grant(struct req *q, struct reply *r, bool v2)
@@ -105,8 +119,8 @@ static void grant(struct req *q, struct reply *r, bool v2)
 	char *id = query_get(q->body, "client_id");
 	char *secret = query_get(q->body, "client_secret");
 	char *target = query_get(q->body, v2 ? "scope" : "resource");
+	int why, aud = target_aud(target, v2);
 	const char *tok;
-	int why;
 
 	if (!type || !id)
 		aad_error(r, 400, "invalid_request", 900144,
@@ -115,16 +129,16 @@ static void grant(struct req *q, struct reply *r, bool v2)
 	else if (strcmp(type, "client_credentials"))
 		aad_error(r, 400, "unsupported_grant_type", 70003,
 			  "The app requested an unsupported grant type.");
-	else if (!target_ok(target, v2) && v2)
+	else if (aud < 0 && v2)
 		aad_error(r, 400, "invalid_scope", 70011,
 			  "The provided value for the input parameter 'scope' "
 			  "is not valid.");
-	else if (!target_ok(target, v2))
+	else if (aud < 0)
 		aad_error(r, 400, "invalid_resource", 500011,
 			  "The resource principal was not found in the "
 			  "tenant.");
 	else if (!(tok = store_issue_token(q->seg[0], id, secret ? secret : "",
-					   &why)) &&
+					   aud, &why)) &&
 		 why == TOK_NO_TENANT)
 		aad_error(r, 400, "invalid_request", 90002,
 			  "Tenant not found.");
@@ -132,7 +146,7 @@ static void grant(struct req *q, struct reply *r, bool v2)
 		aad_error(r, 401, "invalid_client", 7000215,
 			  "Invalid client secret is provided.");
 	else
-		success(r, tok, v2);
+		success(r, tok, v2, aud);
 	free(type);
 	free(id);
 	free(secret);

@@ -23,6 +23,8 @@ BUILD = os.environ.get("PARTNERFS_BUILD", os.path.join(REPO, "build"))
 PARTNERFS = os.path.join(BUILD, "fs", "partnerfs")
 EMULATOR = os.path.join(BUILD, "tests", "emulator", "cloudpartner-emulator")
 SEED = os.path.join(REPO, "tests", "emulator", "seed.json")
+# the product ingestion API's seed: make_emulator("--ingestion-seed", ING_SEED)
+ING_SEED = os.path.join(REPO, "tests", "emulator", "ingestion-seed.json")
 TOKEN = "sandbox-token"
 
 # A sanitizer report or a crash in a daemon's stderr fails the test.
@@ -125,12 +127,14 @@ class Emulator:
         except urllib.error.HTTPError as e:
             return e.code, e.read()
 
-    def requests(self, api_only=True):
-        """Requests the emulator received, in order."""
+    def requests(self, api_only=True, prefix="/api/"):
+        """Requests the emulator received, in order; api_only keeps those
+        whose path starts with prefix (the ingestion API's is
+        "/rp/product-ingestion/")."""
         _, body = self.call("GET", "/_emulator/requests")
         reqs = json.loads(body)
         if api_only:
-            reqs = [r for r in reqs if r["path"].startswith("/api/")]
+            reqs = [r for r in reqs if r["path"].startswith(prefix)]
         return reqs
 
     def clear_requests(self):
