@@ -86,9 +86,8 @@ static void on_operation_changed(const char *scope, const char *id,
 {
 	struct backend_change ch = {BUF_INIT, BUF_INIT};
 	backend->changed(scope, id, old_state, new_state, &ch);
-	if (ch.event.data)
-		notify_changed(ch.event.data, &ch.paths);
-	buf_free(&ch.event);
+	notify_changed(&ch.events, &ch.paths);
+	buf_free(&ch.events);
 	buf_free(&ch.paths);
 	fuse_ops_wake_pollers();
 }
@@ -100,6 +99,8 @@ static int start_threads(void)
 	node_mount_time = time(NULL);
 	notify_init(pfs_config.mountpoint);
 	tracker_init(backend, pfs_config.poll_interval, on_operation_changed);
+	if (backend->resume && backend->resume() != 0)
+		log_warn("could not resume the operations of a previous mount");
 	return tracker_start();
 }
 

@@ -132,10 +132,13 @@ static void events_append(const char *event)
 	pthread_mutex_unlock(&nt.lock);
 }
 
-void notify_changed(const char *event, const struct buf *paths)
+void notify_changed(const struct buf *events, const struct buf *paths)
 {
-	log_info("%s", event);
-	events_append(event);
+	for (size_t off = 0; events->data && off < events->len;
+	     off += strlen(events->data + off) + 1) {
+		log_info("%s", events->data + off);
+		events_append(events->data + off);
+	}
 	if (atomic_load(&nt.stopped) || !nt.mountpoint)
 		return;
 	pid_t tid = (pid_t)syscall(SYS_gettid);

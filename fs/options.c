@@ -25,7 +25,8 @@ struct pfs_config pfs_config;
 /* Numbers arrive as strings and are checked by hand, so that a typo is an
  * error at start-up rather than a silent 0. */
 static struct {
-	char *poll_interval, *cache_ttl, *cache_max, *timeout, *retries;
+	char *poll_interval, *retention, *cache_ttl, *cache_max, *timeout,
+		*retries;
 	int show_help, show_version;
 	/* Words that are not options: [source] mountpoint. mount.fuse3 runs
 	 * `partnerfs SOURCE MOUNTPOINT -o ...` (SOURCE is fstab's first field,
@@ -55,6 +56,7 @@ static const struct fuse_opt pfs_opts[] = {
 	PFS_OPT("publishers=%s", publishers),
 	PFS_OPT("cafile=%s", cafile),
 	PFS_OPT("log_level=%s", log_level),
+	PFS_OPT("state_dir=%s", state_dir),
 	PFS_OPT("insecure", insecure),
 	/* libfuse's high-level layer did these; the low-level session does
 	 * not know them, so partnerfs shows them itself (fuse_attr.c). */
@@ -103,6 +105,8 @@ static const struct fuse_opt pfs_opts[] = {
 
 static const struct fuse_opt raw_opts[] = {
 	RAW_OPT("poll_interval=%s", poll_interval),
+	RAW_OPT("retention=%s", retention),
+	RAW_OPT("job_retention=%s", retention),
 	RAW_OPT("cache_ttl=%s", cache_ttl),
 	RAW_OPT("cache_max=%s", cache_max),
 	RAW_OPT("timeout=%s", timeout),
@@ -133,6 +137,10 @@ static void usage(const char *prog)
 	       "    -o api_version=V       the API's version (default: the "
 	       "backend's)\n"
 	       "    -o poll_interval=S     seconds between operation polls\n"
+	       "    -o retention=S         seconds an ended operation stays "
+	       "listed\n"
+	       "    -o state_dir=PATH      where operations started here are "
+	       "recorded\n"
 	       "    -o cache_ttl=S         seconds documents are cached "
 	       "(default 30)\n"
 	       "    -o cache_max=N         documents cached at most "
@@ -357,7 +365,8 @@ static int parse_count(const char *text, long dflt, long min, long max,
 	return 0;
 }
 
-static int parse_seconds(const char *text, double dflt, double min, double *out)
+static int parse_seconds_max(const char *text, double dflt, double min,
+			     double max, double *out)
 {
 	if (!text) {
 		*out = dflt;
@@ -368,10 +377,15 @@ static int parse_seconds(const char *text, double dflt, double min, double *out)
 	double v = strtod(text, &end);
 	/* !(in range), not (below || above): strtod accepts "nan", which
 	 * compares false with everything and would pass as a wait time. */
-	if (errno || end == text || *end || !(v >= min && v <= 86400))
+	if (errno || end == text || *end || !(v >= min && v <= max))
 		return -1;
 	*out = v;
 	return 0;
+}
+
+static int parse_seconds(const char *text, double dflt, double min, double *out)
+{
+	return parse_seconds_max(text, dflt, min, 86400, out);
 }
 
 /* Makes a credentials path absolute ("~/" is $HOME): the daemon runs in
@@ -421,6 +435,7 @@ static void config_paths(struct pfs_config *c)
 	absolute_path(&c->credentials);
 	/* curl opens the bundle at each TLS handshake, in the daemon's "/". */
 	absolute_path(&c->cafile);
+	absolute_path(&c->state_dir);
 }
 
 /* The endpoint, and the backend it and api= select. */
@@ -460,6 +475,10 @@ static int config_numbers(struct pfs_config *c)
 	if (parse_seconds(raw.poll_interval, 5, 0.05, &c->poll_interval))
 		return options_fail("bad poll_interval: %s (seconds, >= 0.05)",
 				    raw.poll_interval);
+	c->retention_set = raw.retention != NULL;
+	if (parse_seconds_max(raw.retention, 3600, 0, 31536000, &c->retention))
+		return options_fail("bad retention: %s (seconds, 0..31536000)",
+				    raw.retention);
 	if (parse_seconds(raw.cache_ttl, 30, 0, &c->cache_ttl))
 		return options_fail("bad cache_ttl: %s (seconds, >= 0)",
 				    raw.cache_ttl);
@@ -552,6 +571,7 @@ void options_free(struct fuse_args *args, struct fuse_cmdline_opts *opts)
 	 * so that another options_parse() in the same process starts afresh
 	 * (main.c parses once; tests/fuzz/fuzz_options parses per input). */
 	free(raw.poll_interval);
+	free(raw.retention);
 	free(raw.cache_ttl);
 	free(raw.cache_max);
 	free(raw.timeout);

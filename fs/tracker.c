@@ -17,7 +17,7 @@
  * operations within a 5 s interval at 20 ms (plus transfer) per request,
  * where 4 managed 200 per second at best (tests/bench/README.md). */
 #define POLL_THREADS 16
-/* After errors the interval doubles up to this. */
+/* After errors the interval doubles up to this, unless the backend says. */
 #define POLL_BACKOFF_MAX_S 60.0
 
 struct op {
@@ -402,11 +402,13 @@ static void tracker_poll_once(struct op *o, double base)
 	double delay = tr.interval;
 	if (err) {
 		o->errors++;
-		for (int i = 0; i < o->errors && delay < POLL_BACKOFF_MAX_S;
-		     i++)
+		double most = tr.be->poll_backoff_max_s > 0
+				      ? tr.be->poll_backoff_max_s
+				      : POLL_BACKOFF_MAX_S;
+		for (int i = 0; i < o->errors && delay < most; i++)
 			delay *= 2;
-		if (delay > POLL_BACKOFF_MAX_S)
-			delay = POLL_BACKOFF_MAX_S;
+		if (delay > most)
+			delay = most;
 		log_warn("polling operation %s of %s failed: %s", id,
 			 scope ? scope : "?", strerror(-err));
 	} else {

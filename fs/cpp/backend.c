@@ -155,8 +155,9 @@ static void cpp_changed(const char *scope, const char *id,
 	snprintf(n.cap[CPP_NAME], sizeof(n.cap[CPP_NAME]), "%s", id);
 	/* The offer's status and its submissions moved with the operation. */
 	docs_invalidate_offer(n.cap[CPP_PUB], n.cap[CPP_OFFER]);
-	buf_printf(&out->event, "%s operation %s %s -> %s", scope, id,
+	buf_printf(&out->events, "%s operation %s %s -> %s", scope, id,
 		   old_state, new_state);
+	buf_append(&out->events, "", 1);
 	path_of(ROW_OP_STATUS, &n, &out->paths);
 	path_of(ROW_OP_JSON, &n, &out->paths);
 	path_of(ROW_STATUS, &n, &out->paths);

@@ -34,8 +34,9 @@ struct backend_poll {
 
 /* What one state change must make visible. */
 struct backend_change {
-	struct buf event; /* the events line, after its time stamp */
-	struct buf paths; /* paths below the mountpoint, each ending in NUL */
+	struct buf events; /* events lines (after their time stamp), each
+			    * ending in NUL: one per directory it concerns */
+	struct buf paths;  /* paths below the mountpoint, each ending in NUL */
 };
 
 struct backend {
@@ -47,8 +48,8 @@ struct backend {
 	const struct node_type *rows;
 	size_t row_count;
 	const char *auth_resource; /* Azure AD resource of its tokens */
-	/* Fills what the user left out (api_version, poll_interval) and
-	 * checks the backend's own options. 0, or -1 with a one-line reason
+	/* Fills what the user left out (api_version, poll_interval,
+	 * retention) and checks the backend's own options. 0, or -1 with a one-line reason
 	 * in why (nothing has been sent). */
 	int (*configure)(struct pfs_config *c, char *why, size_t size);
 	int (*init)(const struct pfs_config *c);
@@ -56,8 +57,14 @@ struct backend {
 	/* One request that proves endpoint and credentials, before the mount.
 	 * 0, or -errno with the reason (one line) in why. */
 	int (*probe)(char *why, size_t size);
-	/* GETs the operation at url. 0 and out filled, or -errno. */
+	/* After the tracker is up, before the first poll: registers again
+	 * what a previous mount started (a state file). NULL: nothing. */
+	int (*resume)(void);
+	/* GETs the operation at url. 0 and out filled, or -errno (the
+	 * operation is then polled again later, with backoff). */
 	int (*poll)(const char *url, struct backend_poll *out);
+	/* The longest wait between polls after errors; 0: 60 s. */
+	double poll_backoff_max_s;
 	/* Whether a state word (as a listing gives it) is terminal. */
 	int (*state_is_terminal)(const char *state);
 	/* Operation id of scope went from old_state to new_state: drops the

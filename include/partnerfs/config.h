@@ -19,9 +19,13 @@ struct pfs_config {
 	char *mountpoint;      /* absolute */
 	double poll_interval;  /* seconds */
 	int poll_interval_set; /* given by the user, not the default */
-	double cache_ttl;      /* seconds */
-	long cache_max;	       /* documents kept at most */
-	double timeout;	       /* seconds, per request */
+	double retention;      /* seconds an ended operation stays known */
+	int retention_set;
+	char *state_dir;  /* where a backend keeps what must outlive
+				* the mount (NULL: its default) */
+	double cache_ttl; /* seconds */
+	long cache_max;	  /* documents kept at most */
+	double timeout;	  /* seconds, per request */
 	int retries;
 	int insecure;
 	int foreground;

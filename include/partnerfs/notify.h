@@ -24,10 +24,10 @@ void notify_init(const char *mountpoint);
 void notify_stop(void);
 void notify_cleanup(void);
 
-/* Logs event, appends it to the events log with a time stamp, and
- * touches each path (below the mountpoint; NUL-separated in paths) and
- * the events log. */
-void notify_changed(const char *event, const struct buf *paths);
+/* Logs each of events (NUL-terminated lines), appends them to the events
+ * log with a time stamp, and touches each of paths (below the
+ * mountpoint, NUL-terminated) and the events log. */
+void notify_changed(const struct buf *events, const struct buf *paths);
 
 /* True while thread tid is replaying a change through the mount: only it
  * may write-open read-only files or set their times. */
