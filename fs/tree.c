@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "partnerfs/tree.h"
 
@@ -179,5 +180,25 @@ int tree_path(const struct node_type *row, const struct node *n, char *buf,
 		used += piece_len;
 	}
 	buf[used] = '\0';
+	return 0;
+}
+
+int tree_is_document(const struct node *n)
+{
+	return S_ISREG(n->type->mode) && (n->type->flags & NODE_WRITABLE) &&
+	       !(n->type->flags & NODE_LINES);
+}
+
+int tree_holds_documents(const char *path)
+{
+	struct node dir;
+	if (tree_match(path, &dir) != 0 || !S_ISDIR(dir.type->mode))
+		return 0;
+	for (size_t i = 0; i < node_type_count; i++) {
+		struct node child = {.type = &node_types[i]};
+		if (is_child_row(dir.type->pattern, child.type) &&
+		    tree_is_document(&child))
+			return 1;
+	}
 	return 0;
 }
