@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h> /* RENAME_NOREPLACE, RENAME_EXCHANGE */
 #include <stdlib.h>
@@ -255,12 +256,38 @@ static int set_attr(fuse_req_t req, struct scratch *s, const struct stat *attr,
 	return 0;
 }
 
+/* The mode and owner bits of to_set that ask for what ino already shows.
+ * `install -m 644` chmods the name after closing it, when it is the
+ * document again: a chmod that changes nothing is no chmod, and passes;
+ * any real change stays refused. */
+static int same_attr(fuse_ino_t ino, const struct stat *attr, int to_set)
+{
+	int ids = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID;
+	struct node n;
+	struct stat st;
+	if (!(to_set & ids))
+		return 0;
+	cache_scope_begin();
+	if (pfs_attr_node(ino, &n) != 0 || pfs_attr_fill(&n, NULL, &st) != 0)
+		return 0;
+	int same = 0;
+	if ((to_set & FUSE_SET_ATTR_MODE) && (attr->st_mode & 07777) == (st.st_mode & 07777))
+		same |= FUSE_SET_ATTR_MODE;
+	if ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid == st.st_uid)
+		same |= FUSE_SET_ATTR_UID;
+	if ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid == st.st_gid)
+		same |= FUSE_SET_ATTR_GID;
+	return same;
+}
+
 static void scratch_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			    int to_set, struct fuse_file_info *fi)
 {
 	struct scratch *s = scratch_of(ino, fi);
 	if (!s) {
-		base.setattr(req, ino, attr, to_set, fi);
+		base.setattr(req, ino, attr, to_set & ~same_attr(ino, attr,
+								 to_set),
+			     fi);
 		return;
 	}
 	int err = set_attr(req, s, attr, to_set);
@@ -553,6 +580,41 @@ static int replace_target(const char *path, unsigned flags)
 	return 0;
 }
 
+/* The kernel retries a rename that failed with ESTALE once, at once, with
+ * its lookups revalidated (retry_estale in fs/namei.c). Sent again, the
+ * store would go out with the ETag a 412 just made current and overwrite
+ * the change it was refused for. So the retry of a rename refused with
+ * ESTALE gets ESTALE again, and nothing is sent: the same names within a
+ * second, once. */
+static pthread_mutex_t stale_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char from[PFS_PATH_MAX], to[PFS_PATH_MAX];
+	struct timespec at; /* CLOCK_MONOTONIC; 0 when none */
+} stale;
+
+/* Whether this rename repeats the one just refused with ESTALE; ends the
+ * record either way. */
+static int stale_retry(const char *from, const char *to)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	pthread_mutex_lock(&stale_lock);
+	int retry = stale.at.tv_sec && t.tv_sec - stale.at.tv_sec <= 1 &&
+		    strcmp(stale.from, from) == 0 && strcmp(stale.to, to) == 0;
+	stale.at.tv_sec = 0;
+	pthread_mutex_unlock(&stale_lock);
+	return retry;
+}
+
+static void stale_note(const char *from, const char *to)
+{
+	pthread_mutex_lock(&stale_lock);
+	snprintf(stale.from, sizeof(stale.from), "%s", from);
+	snprintf(stale.to, sizeof(stale.to), "%s", to);
+	clock_gettime(CLOCK_MONOTONIC, &stale.at);
+	pthread_mutex_unlock(&stale_lock);
+}
+
 /* rename(scratch, to): a new name for it, or writing the document at to.
  */
 static int rename_scratch(struct scratch *s, const char *from, const char *to,
@@ -582,7 +644,11 @@ static int rename_scratch(struct scratch *s, const char *from, const char *to,
 		return err;
 	if ((flags & RENAME_NOREPLACE) && !marked)
 		return -EEXIST;
+	if (stale_retry(from, to))
+		return -ESTALE;
 	err = store_document(to, s);
+	if (err == -ESTALE)
+		stale_note(from, to);
 	if (err)
 		return err;
 	/* Sent: the name is the document's, holding these bytes. */
