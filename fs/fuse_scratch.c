@@ -271,7 +271,8 @@ static int same_attr(fuse_ino_t ino, const struct stat *attr, int to_set)
 	if (pfs_attr_node(ino, &n) != 0 || pfs_attr_fill(&n, NULL, &st) != 0)
 		return 0;
 	int same = 0;
-	if ((to_set & FUSE_SET_ATTR_MODE) && (attr->st_mode & 07777) == (st.st_mode & 07777))
+	if ((to_set & FUSE_SET_ATTR_MODE) &&
+	    (attr->st_mode & 07777) == (st.st_mode & 07777))
 		same |= FUSE_SET_ATTR_MODE;
 	if ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid == st.st_uid)
 		same |= FUSE_SET_ATTR_UID;
@@ -285,9 +286,8 @@ static void scratch_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 {
 	struct scratch *s = scratch_of(ino, fi);
 	if (!s) {
-		base.setattr(req, ino, attr, to_set & ~same_attr(ino, attr,
-								 to_set),
-			     fi);
+		base.setattr(req, ino, attr,
+			     to_set & ~same_attr(ino, attr, to_set), fi);
 		return;
 	}
 	int err = set_attr(req, s, attr, to_set);

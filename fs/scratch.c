@@ -200,6 +200,8 @@ int scratch_move(const char *from, const char *to)
 		free(s->path);
 		s->path = copy;
 		copy = NULL;
+		/* Under another name it replaces nothing any more. */
+		s->attr.replaces = 0;
 		now(&s->attr.ctime);
 	}
 	pthread_mutex_unlock(&lock);

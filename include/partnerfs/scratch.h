@@ -52,7 +52,8 @@ void scratch_put(struct scratch *s);
 
 /* Removes the name (the file lives on while referenced). -ENOENT. */
 int scratch_remove(const char *path);
-/* Renames from to to, replacing a scratch file at to. -ENOENT. */
+/* Renames from to to, replacing a scratch file at to; a replacement moved
+ * away replaces nothing any more. -ENOENT, -ENOMEM. */
 int scratch_move(const char *from, const char *to);
 /* Copies s's path into buf. 0, -ENOENT when s has no name any more,
  * -ENAMETOOLONG. */
