@@ -25,6 +25,7 @@
 #include <stdio.h> /* RENAME_NOREPLACE, RENAME_EXCHANGE */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "fuse_attr.h"
@@ -410,6 +411,10 @@ static void scratch_release(fuse_req_t req, fuse_ino_t ino,
 static void scratch_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	struct scratch *s = scratch_of(ino, NULL);
+	struct node n;
+	if (!s && (mask & W_OK) && pfs_attr_node(ino, &n) == 0 &&
+	    tree_row_holds_documents(n.type))
+		mask &= ~W_OK; /* files can be made in it: scratch files */
 	if (!s) {
 		base.access(req, ino, mask);
 		return;

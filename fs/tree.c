@@ -189,16 +189,22 @@ int tree_is_document(const struct node *n)
 	       !(n->type->flags & NODE_LINES);
 }
 
-int tree_holds_documents(const char *path)
+int tree_row_holds_documents(const struct node_type *row)
 {
-	struct node dir;
-	if (tree_match(path, &dir) != 0 || !S_ISDIR(dir.type->mode))
+	if (!S_ISDIR(row->mode))
 		return 0;
 	for (size_t i = 0; i < node_type_count; i++) {
 		struct node child = {.type = &node_types[i]};
-		if (is_child_row(dir.type->pattern, child.type) &&
+		if (is_child_row(row->pattern, child.type) &&
 		    tree_is_document(&child))
 			return 1;
 	}
 	return 0;
+}
+
+int tree_holds_documents(const char *path)
+{
+	struct node dir;
+	return tree_match(path, &dir) == 0 &&
+	       tree_row_holds_documents(dir.type);
 }

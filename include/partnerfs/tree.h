@@ -31,5 +31,8 @@ int tree_is_document(const struct node *n);
 /* Whether the directory at path (not checked for existence) has a
  * document among its rows: where scratch files may be made. */
 int tree_holds_documents(const char *path);
+/* The same for the directories of row (0 for a row that is no
+ * directory). */
+int tree_row_holds_documents(const struct node_type *row);
 
 #endif

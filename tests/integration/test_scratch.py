@@ -460,6 +460,17 @@ def test_renaming_a_document_away_leaves_it_and_copies_it(emu, mnt):
     assert changes(emu) == []
 
 
+def test_document_directories_are_writable_and_no_others(mnt):
+    # What editors and `test -w` look at before they save through a new
+    # file, and what -o default_permissions has the kernel enforce.
+    d = mnt.offer(OFFER)
+    assert stat.S_IMODE(os.stat(d).st_mode) == 0o755
+    assert os.access(d, os.W_OK)
+    for other in (os.path.join(d, "slots"), mnt.p("publishers"), mnt.p()):
+        assert stat.S_IMODE(os.stat(other).st_mode) == 0o555, other
+        assert not os.access(other, os.W_OK), other
+
+
 def test_excl_create_of_a_document_is_eexist(mnt):
     assert errno_of(os.open, mnt.offer(OFFER, "offer.json"),
                     os.O_WRONLY | os.O_CREAT | os.O_EXCL) == errno.EEXIST
