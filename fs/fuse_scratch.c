@@ -25,8 +25,8 @@
 #include <stdio.h> /* RENAME_NOREPLACE, RENAME_EXCHANGE */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fuse_attr.h"
 #include "fuse_scratch.h"
@@ -590,33 +590,57 @@ static int replace_target(const char *path, unsigned flags)
  * store would go out with the ETag a 412 just made current and overwrite
  * the change it was refused for. So the retry of a rename refused with
  * ESTALE gets ESTALE again, and nothing is sent: the same names within a
- * second, once. */
-static pthread_mutex_t stale_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	char from[PFS_PATH_MAX], to[PFS_PATH_MAX];
-	struct timespec at; /* CLOCK_MONOTONIC; 0 when none */
-} stale;
+ * second, once. A few records, for renames failing side by side. */
+#define STALE_RECORDS 8
 
-/* Whether this rename repeats the one just refused with ESTALE; ends the
- * record either way. */
+static pthread_mutex_t stale_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stale {
+	char from[PFS_PATH_MAX], to[PFS_PATH_MAX];
+	struct timespec at; /* CLOCK_MONOTONIC; tv_sec 0 when free */
+} stale[STALE_RECORDS];
+
+static int stale_fresh(const struct stale *r, const struct timespec *t)
+{
+	return r->at.tv_sec && t->tv_sec - r->at.tv_sec <= 1;
+}
+
+/* Whether this rename repeats one just refused with ESTALE (that record
+ * is then used up). */
 static int stale_retry(const char *from, const char *to)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
+	int retry = 0;
 	pthread_mutex_lock(&stale_lock);
-	int retry = stale.at.tv_sec && t.tv_sec - stale.at.tv_sec <= 1 &&
-		    strcmp(stale.from, from) == 0 && strcmp(stale.to, to) == 0;
-	stale.at.tv_sec = 0;
+	for (int i = 0; i < STALE_RECORDS && !retry; i++) {
+		struct stale *r = &stale[i];
+		if (stale_fresh(r, &t) && strcmp(r->from, from) == 0 &&
+		    strcmp(r->to, to) == 0) {
+			r->at.tv_sec = 0;
+			retry = 1;
+		}
+	}
 	pthread_mutex_unlock(&stale_lock);
 	return retry;
 }
 
 static void stale_note(const char *from, const char *to)
 {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	pthread_mutex_lock(&stale_lock);
-	snprintf(stale.from, sizeof(stale.from), "%s", from);
-	snprintf(stale.to, sizeof(stale.to), "%s", to);
-	clock_gettime(CLOCK_MONOTONIC, &stale.at);
+	struct stale *r = &stale[0];
+	for (int i = 0; i < STALE_RECORDS; i++) {
+		if (!stale_fresh(&stale[i], &t)) {
+			r = &stale[i];
+			break;
+		}
+		if (stale[i].at.tv_sec < r->at.tv_sec)
+			r = &stale[i]; /* all in use: the oldest goes */
+	}
+	snprintf(r->from, sizeof(r->from), "%s", from);
+	snprintf(r->to, sizeof(r->to), "%s", to);
+	r->at = t;
 	pthread_mutex_unlock(&stale_lock);
 }
 
@@ -627,6 +651,8 @@ static int rename_scratch(struct scratch *s, const char *from, const char *to,
 {
 	if (!holds_documents(to))
 		return -EPERM;
+	if (strcmp(from, to) == 0)
+		return 0; /* the VFS answers this itself; never remove s */
 	struct scratch *t = scratch_get(to);
 	struct scratch_attr ta = {0};
 	if (t) {
@@ -675,7 +701,8 @@ static int rename_document(fuse_req_t req, const struct node *n,
 	struct node other;
 	struct scratch *t = scratch_get(to);
 	scratch_put(t);
-	if (!t && !scratch_marked(to)) {
+	/* Onto another document (even one being replaced): no. */
+	if (!t) {
 		int err = tree_resolve(to, &other);
 		if (err != -ENOENT)
 			return err ? err : -EPERM;

@@ -497,6 +497,8 @@ def test_the_rest_stays_refused(emu, mnt):
         (os.rename, (scratch, os.path.join(d, "publish"))),
         (os.rename, (scratch, os.path.join(d, "slots", "x"))),
         (os.rename, (os.path.join(d, "offer.json"), os.path.join(d, "status"))),
+        (os.rename, (os.path.join(d, "offer.json"),
+                     mnt.offer("contoso-app", "offer.json"))),
         (os.unlink, (os.path.join(d, "status"),)),
         (os.unlink, (os.path.join(d, "publish"),)),
         (os.rmdir, (os.path.join(d, "slots"),)),
@@ -511,7 +513,12 @@ def test_the_rest_stays_refused(emu, mnt):
     # The kernel's own answer, before partnerfs is asked.
     assert errno_of(os.rename, scratch, os.path.join(d, "slots")) == \
         errno.EISDIR
+    # Nor onto a document being replaced: that is no backup name.
+    os.unlink(mnt.offer("contoso-app", "offer.json"))
+    assert errno_of(os.rename, os.path.join(d, "offer.json"),
+                    mnt.offer("contoso-app", "offer.json")) == errno.EPERM
     assert changes(emu) == []
     assert sorted(os.listdir(d)) == sorted(
         ["offer.json", "status", "status.json", "publish", "golive",
          "cancel", "slots", "versions", "operations", "scratch.txt"])
+    assert "offer.json" in os.listdir(mnt.offer("contoso-app"))
