@@ -83,23 +83,30 @@ def _install(path, old, new, tmp):
     return run(["install", "-m", "644", str(src), path])
 
 
-def _emacs(path, old, new, tmp):
-    need("emacs")
-    script = tmp / "edit.el"
-    script.write_text(
-        f'(find-file "{path}")\n(goto-char (point-min))\n'
-        f'(search-forward "{old}")\n(replace-match "{new}" t t)\n'
-        "(save-buffer)\n")
-    env = dict(os.environ, HOME=str(tmp))
-    return run(["emacs", "-batch", "-l", str(script)], timeout=60, env=env)
+def _emacs(backup):
+    def edit(path, old, new, tmp):
+        need("emacs")
+        script = tmp / "edit.el"
+        # Emacs makes no backup of files under /tmp, where the tests mount:
+        # backup=True lifts that, for its default backup by rename.
+        script.write_text(
+            ("(setq backup-enable-predicate (lambda (name) t))\n"
+             if backup else "") +
+            f'(find-file "{path}")\n(goto-char (point-min))\n'
+            f'(search-forward "{old}")\n(replace-match "{new}" t t)\n'
+            "(save-buffer)\n")
+        env = dict(os.environ, HOME=str(tmp))
+        return run(["emacs", "-batch", "-l", str(script)], timeout=60,
+                   env=env)
+    return edit
 
 
-def _vim(backupcopy):
+def _vim(backupcopy, extra=""):
     def edit(path, old, new, tmp):
         need("vim")
         with open(os.devnull) as null:
             return run(["vim", "-u", "NONE", "-N", "-es", "-i", "NONE",
-                        "-c", f"set backupcopy={backupcopy}",
+                        "-c", f"set backupcopy={backupcopy} {extra}",
                         "-c", f"%s/{old}/{new}/", "-c", "wq", path],
                        timeout=30, stdin=null)
     return edit
@@ -120,12 +127,21 @@ TOOLS = {
     "jq-mv-same-dir": _jq_mv_same_dir,
     "jq-mv-from-tmp": _jq_mv_from_tmp,
     "install-m644": _install,
-    "emacs-batch": _emacs,
+    "emacs-batch": _emacs(False),
+    "emacs-batch-backup-by-rename": _emacs(True),
     "vim-backupcopy-no": _vim("no"),
     "vim-backupcopy-yes": _vim("yes"),
+    # Like emacs, vim skips backups under /tmp; without that it renames
+    # offer.json to offer.json~, writes offer.json anew, removes the ~.
+    "vim-writebackup-by-rename": _vim("no", "writebackup backupskip="),
     "rsync": _rsync(),
     "rsync-inplace": _rsync("--inplace"),
 }
+
+
+# What a tool leaves beside the document: emacs keeps its backup, a
+# scratch copy of the version before the edit.
+LEAVES = {"emacs-batch-backup-by-rename": "offer.json~"}
 
 
 @pytest.mark.parametrize("how", list(TOOLS))
@@ -158,6 +174,11 @@ def test_tool_sends_one_put_with_the_new_content(how, emu, mnt, tmp_path):
     assert os.stat(path).st_size == len(text.encode())
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
     assert os.getxattr(path, "user.partnerfs.etag").decode() == etag1
+    left = LEAVES.get(how)
+    if left:
+        assert json.loads(read_text(mnt.offer(OFFER, left))) == doc0
+        os.unlink(mnt.offer(OFFER, left))
+        assert changes(emu) == reqs
     assert sorted(os.listdir(mnt.offer(OFFER))) == before
 
 
