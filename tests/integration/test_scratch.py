@@ -227,6 +227,30 @@ def test_a_scratch_file_is_a_local_file_and_sends_nothing(emu, mnt):
     assert changes(emu) == []
 
 
+def test_a_scratch_file_is_its_creators_only(emu, make_mount, tmpdir_short):
+    """With allow_other, another user may make scratch files of their own,
+    and may not open someone else's."""
+    if os.getuid() != 0 or not shutil.which("runuser"):
+        pytest.skip("needs root and runuser to become nobody")
+    mnt = make_mount(emu, "allow_other")
+    for p in (tmpdir_short, os.path.dirname(mnt.path)):
+        os.chmod(p, 0o755)  # nobody walks to the mountpoint
+    d = mnt.offer(OFFER)
+    mine = os.path.join(d, "mine.txt")
+    with open(mine, "w") as f:
+        f.write("root's")
+    r = run(["runuser", "-u", "nobody", "--", "cat", mine])
+    assert r.returncode == 1 and "Permission denied" in r.stderr
+    theirs = os.path.join(d, "theirs.txt")
+    r = run(["runuser", "-u", "nobody", "--", "sh", "-c",
+             f"echo nobody\\'s > {q(theirs)} && cat {q(theirs)}"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "nobody's\n"
+    assert os.stat(theirs).st_uid != 0
+    assert errno_of(open, theirs) == errno.EACCES
+    assert changes(emu) == []
+
+
 def test_scratch_files_are_gone_at_unmount_and_nothing_leaks(emu,
                                                              make_mount):
     mnt = make_mount(emu)
