@@ -164,8 +164,10 @@ static int store_document(const char *path, struct scratch *s)
 	return err;
 }
 
-/* A replacement sends what was written to it when it is flushed; once
- * sent, the name is the document's again. */
+/* A replacement sends what was written to it when it is flushed. Sent or
+ * refused (close() returns why), the name is the document's again at
+ * once: the release that follows close() comes later, and a read in
+ * between must not see bytes the document does not hold. */
 static int flush_replacement(struct scratch *s)
 {
 	struct scratch_attr a;
@@ -175,8 +177,7 @@ static int flush_replacement(struct scratch *s)
 	    scratch_path(s, path, sizeof(path)) != 0)
 		return 0;
 	int err = store_document(path, s);
-	if (!err)
-		scratch_unname(s);
+	scratch_unname(s);
 	return err;
 }
 
