@@ -389,8 +389,9 @@ static void scratch_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	scratch_flush(req, ino, fi);
 }
 
-/* The last word on a replacement: whether or not it was sent, the name is
- * the document's again, unchanged if the store failed (close() said so). */
+/* The last word on a replacement that was never flushed with something
+ * in it (created, then closed empty): the name is the document's again,
+ * unchanged. */
 static void scratch_release(fuse_req_t req, fuse_ino_t ino,
 			    struct fuse_file_info *fi)
 {
