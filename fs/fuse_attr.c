@@ -41,6 +41,9 @@ static void pfs_attr_fill_mode(const struct node *n, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_mode = n->type->mode;
+	/* Files can be made there (scratch files, fuse_scratch.c). */
+	if (tree_row_holds_documents(n->type))
+		st->st_mode |= S_IWUSR;
 	/* -o umask=, uid=, gid=: as libfuse's high-level layer did them. */
 	if (pfs_config.set_mode)
 		st->st_mode =

@@ -13,6 +13,7 @@
 
 #include "fuse_attr.h"
 #include "fuse_dir.h"
+#include "fuse_scratch.h"
 #include "partnerfs/buf.h"
 #include "partnerfs/cache.h"
 #include "partnerfs/inodes.h"
@@ -156,6 +157,8 @@ static int dir_list(struct dir_handle *d, fuse_ino_t ino)
 	if (dir_add(d, ".", &n, 0) || dir_add(d, "..", &n, 0))
 		return -ENOMEM;
 	err = tree_list(&n, dir_fill, d);
+	if (!err)
+		err = pfs_scratch_list(ino, dir_fill, d);
 	d->listed = !err;
 	return err;
 }

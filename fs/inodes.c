@@ -13,6 +13,7 @@ struct entry {
 	uint64_t id;
 	uint64_t refs; /* lookups the kernel has not forgotten */
 	size_t path_hash;
+	int detached; /* in by_id only: its path now names another file */
 	struct entry *next_by_id, *next_by_path;
 	char path[];
 };
@@ -63,6 +64,8 @@ static void link_entry(struct entry *e)
 	size_t i = hash_id(e->id) & (nbuckets - 1);
 	e->next_by_id = by_id[i];
 	by_id[i] = e;
+	if (e->detached)
+		return;
 	size_t j = e->path_hash & (nbuckets - 1);
 	e->next_by_path = by_path[j];
 	by_path[j] = e;
@@ -103,6 +106,8 @@ static void unlink_entry(struct entry *e)
 	while (*p != e)
 		p = &(*p)->next_by_id;
 	*p = e->next_by_id;
+	if (e->detached)
+		return;
 	p = &by_path[e->path_hash & (nbuckets - 1)];
 	while (*p != e)
 		p = &(*p)->next_by_path;
@@ -123,6 +128,7 @@ static struct entry *add(const char *path, size_t h, uint64_t id, uint64_t refs)
 	e->id = id;
 	e->refs = refs;
 	e->path_hash = h;
+	e->detached = 0;
 	memcpy(e->path, path, len + 1);
 	link_entry(e);
 	count++;
@@ -221,6 +227,57 @@ void inodes_forget(uint64_t id, uint64_t n)
 		}
 	}
 	pthread_mutex_unlock(&lock);
+}
+
+/* Takes e out of by_path: lookups of its path no longer find it, while
+ * requests for its id still name that path. Under lock. */
+static void detach(struct entry *e)
+{
+	struct entry **p = &by_path[e->path_hash & (nbuckets - 1)];
+	while (*p != e)
+		p = &(*p)->next_by_path;
+	*p = e->next_by_path;
+	e->detached = 1;
+}
+
+void inodes_detach(const char *path)
+{
+	pthread_mutex_lock(&lock);
+	struct entry *e = find_path(path, hash_path(path));
+	if (e && e->refs != UINT64_MAX)
+		detach(e);
+	pthread_mutex_unlock(&lock);
+}
+
+int inodes_rename(const char *from, const char *to)
+{
+	size_t h = hash_path(to), len = strlen(to);
+	struct entry *moved = malloc(sizeof(*moved) + len + 1);
+	if (!moved)
+		return -ENOMEM;
+	int err = 0;
+	pthread_mutex_lock(&lock);
+	struct entry *e = find_path(from, hash_path(from));
+	struct entry *old = find_path(to, h);
+	if (!e || e->refs == UINT64_MAX) {
+		err = -ENOENT;
+	} else if (e != old) {
+		if (old && old->refs != UINT64_MAX)
+			detach(old);
+		/* Same id and count under the new path: the kernel moved its
+		 * dentry and keeps the inode. */
+		unlink_entry(e);
+		*moved = *e;
+		moved->path_hash = h;
+		moved->detached = 0;
+		memcpy(moved->path, to, len + 1);
+		link_entry(moved);
+		free(e);
+		moved = NULL;
+	}
+	pthread_mutex_unlock(&lock);
+	free(moved);
+	return err;
 }
 
 size_t inodes_count(void)

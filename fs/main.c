@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fuse_scratch.h"
 #include "partnerfs/auth.h"
 #include "partnerfs/backend.h"
 #include "partnerfs/cache.h"
@@ -144,8 +145,9 @@ int main(int argc, char *argv[])
 
 	/* The session parses libfuse's own -o options: a typo there fails
 	 * now, before the start-up check sends anything or waits on it. */
-	se = fuse_session_new(&args, &partnerfs_ops, sizeof(partnerfs_ops),
-			      NULL);
+	struct fuse_lowlevel_ops ops;
+	fuse_scratch_ops(&partnerfs_ops, &ops);
+	se = fuse_session_new(&args, &ops, sizeof(ops), NULL);
 	if (!se)
 		goto out_lib;
 	if (startup_check())

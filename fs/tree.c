@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "partnerfs/tree.h"
 
@@ -164,4 +165,30 @@ int tree_path(const struct node_type *row, const struct node *n, char *buf,
 	}
 	buf[used] = '\0';
 	return 0;
+}
+
+int tree_is_document(const struct node *n)
+{
+	return S_ISREG(n->type->mode) && (n->type->flags & NODE_WRITABLE) &&
+	       !(n->type->flags & NODE_LINES);
+}
+
+int tree_row_holds_documents(const struct node_type *row)
+{
+	if (!S_ISDIR(row->mode))
+		return 0;
+	for (size_t i = 0; i < nodes_count(); i++) {
+		struct node child = {.type = nodes_row(i)};
+		if (is_child_row(row->pattern, child.type) &&
+		    tree_is_document(&child))
+			return 1;
+	}
+	return 0;
+}
+
+int tree_holds_documents(const char *path)
+{
+	struct node dir;
+	return tree_match(path, &dir) == 0 &&
+	       tree_row_holds_documents(dir.type);
 }

@@ -2,8 +2,10 @@
  * files by node id; the tree names them by path. Each path the kernel has
  * been handed (a LOOKUP reply, a readdirplus entry) gets an id of its own,
  * counted as the kernel counts it, and is dropped when the kernel forgets
- * it. Ids are never reused, so an id the kernel still holds always means
- * the path it was given for (partnerfs renames nothing). Thread-safe. */
+ * it. Ids are never reused. An id means the path it was given for until a
+ * rename or an unlink the kernel was told succeeded (scratch files, and
+ * the documents they replace): then it follows the file as the kernel's
+ * dentry does. Thread-safe. */
 #ifndef PARTNERFS_INODES_H
 #define PARTNERFS_INODES_H
 
@@ -31,6 +33,15 @@ int inodes_child_path(uint64_t parent, const char *name, char *buf,
 uint64_t inodes_ref(const char *path);
 /* The kernel forgot n references to id; at none, id is dropped. */
 void inodes_forget(uint64_t id, uint64_t n);
+
+/* After a rename from -> to the kernel has moved its dentry: from's id
+ * now names to (its count kept), and an id that named to stays known by
+ * id, still meaning to, but a lookup of to no longer finds it. 0,
+ * -ENOENT when from has no id, -ENOMEM. */
+int inodes_rename(const char *from, const char *to);
+/* After an unlink of path: its id (if any) stays known by id, and a file
+ * made at path later gets an id of its own. */
+void inodes_detach(const char *path);
 
 /* How many ids are known, the root included (for tests). */
 size_t inodes_count(void);

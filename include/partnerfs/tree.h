@@ -24,4 +24,15 @@ int tree_list(const struct node *dir, node_fill_fn fill, void *ctx);
 int tree_path(const struct node_type *row, const struct node *n, char *buf,
 	      size_t size);
 
+/* A document: a regular file written whole (NODE_WRITABLE without
+ * NODE_LINES), which a rename or a replacement may write. */
+int tree_is_document(const struct node *n);
+
+/* Whether the directory at path (not checked for existence) has a
+ * document among its rows: where scratch files may be made. */
+int tree_holds_documents(const char *path);
+/* The same for the directories of row (0 for a row that is no
+ * directory). */
+int tree_row_holds_documents(const struct node_type *row);
+
 #endif

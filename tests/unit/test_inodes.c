@@ -77,6 +77,38 @@ static void test_inodes_many(void)
 	CHECK(inodes_count() == 1);
 }
 
+/* A rename moves the id with the file, as the kernel moves its dentry; the
+ * id that named the target still answers by id but is no longer found by
+ * path, and an unlinked path gets a new id when made again. */
+static void test_inodes_rename_and_detach(void)
+{
+	char buf[64];
+	uint64_t tmp = inodes_ref("/d/tmp");
+	uint64_t doc = inodes_ref("/d/doc");
+	CHECK(inodes_rename("/d/tmp", "/d/doc") == 0);
+	CHECK(inodes_path(tmp, buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "/d/doc");
+	CHECK(inodes_path(doc, buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "/d/doc");
+	CHECK(inodes_ref("/d/doc") == tmp); /* lookups find the moved id */
+	CHECK(inodes_ref("/d/tmp") != tmp);
+	CHECK(inodes_rename("/d/none", "/d/x") == -ENOENT);
+	inodes_forget(inodes_ref("/d/tmp"), 2);
+	inodes_forget(tmp, 2);
+	CHECK(inodes_path(tmp, buf, sizeof(buf)) == -ESTALE);
+	inodes_forget(doc, 1); /* a detached id goes like any other */
+	CHECK(inodes_path(doc, buf, sizeof(buf)) == -ESTALE);
+	uint64_t a = inodes_ref("/d/a");
+	inodes_detach("/d/a");
+	uint64_t b = inodes_ref("/d/a");
+	CHECK(b != a);
+	CHECK(inodes_path(a, buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "/d/a");
+	inodes_forget(a, 1);
+	inodes_forget(b, 1);
+	CHECK(inodes_count() == 1);
+}
+
 int main(void)
 {
 	CHECK(inodes_init() == 0);
@@ -84,6 +116,7 @@ int main(void)
 	RUN(test_inodes_ref_and_forget);
 	RUN(test_inodes_too_long);
 	RUN(test_inodes_many);
+	RUN(test_inodes_rename_and_detach);
 	inodes_cleanup();
 	CHECK(inodes_count() == 0);
 	return check_exit_status();
