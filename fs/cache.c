@@ -142,6 +142,15 @@ void *doc_note_attach(struct doc *d, const struct doc_note_type *t, void *value)
 	return kept;
 }
 
+/* Whether a refetch changed nothing a reader cares about: then st_mtime
+ * stays and no watcher is told. */
+static int doc_same(const struct doc *a, const struct doc *b)
+{
+	if (a->has_content_key && b->has_content_key)
+		return a->content_key == b->content_key;
+	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
 static unsigned hash_key(const char *key)
 {
 	unsigned h = 2166136261u;
@@ -324,8 +333,7 @@ int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 	 * write through the mount: hand it to this caller only. */
 	if (gen == e->gen) {
 		if (err == 0 || err == -ENOENT || err == -EACCES) {
-			if (fresh && e->doc && e->doc->len == fresh->len &&
-			    memcmp(e->doc->data, fresh->data, fresh->len) == 0)
+			if (fresh && e->doc && doc_same(e->doc, fresh))
 				fresh->mtime = e->doc->mtime;
 			doc_put(e->doc);
 			e->doc = err ? NULL : doc_get(fresh);

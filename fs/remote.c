@@ -10,6 +10,18 @@
 #include "partnerfs/remote.h"
 #include "partnerfs/rest.h"
 
+int remote_fetch_url(const char *url, struct rest_result *res)
+{
+	struct rest_request rq = {.method = "GET", .url = url};
+	int err = rest_perform(&rq, res);
+	/* A 403 is about this document and is remembered for the ttl; a
+	 * rejected or missing token is about the credential, which the user
+	 * may fix at once (rotate the token file): not remembered. */
+	if (err == -EACCES && res->status != 403)
+		err = -EKEYREJECTED;
+	return err;
+}
+
 struct remote_req {
 	const struct remote_kind *kind;
 	const char *const *ids;
@@ -55,19 +67,14 @@ static int remote_prepare(const struct remote_kind *kind,
 static int remote_fetch(void *arg, struct doc **out)
 {
 	const struct remote_req *r = arg;
+	if (r->kind->fetch)
+		return r->kind->fetch(r->ids, r->nids, out);
 	struct rest_result res;
 	struct buf url = BUF_INIT;
 	rest_result_init(&res);
 	int err = r->kind->url(r->ids, r->nids, &url);
-	if (!err) {
-		struct rest_request rq = {.method = "GET", .url = url.data};
-		err = rest_perform(&rq, &res);
-	}
-	/* A 403 is about this document and is remembered for the ttl; a
-	 * rejected or missing token is about the credential, which the user
-	 * may fix at once (rotate the token file): not remembered. */
-	if (err == -EACCES && res.status != 403)
-		err = -EKEYREJECTED;
+	if (!err)
+		err = remote_fetch_url(url.data, &res);
 	if (!err)
 		err = remote_prepare(r->kind, &res, url.data, out);
 	buf_free(&url);

@@ -363,6 +363,22 @@ int tracker_fetch_doc(const char *scope, const char *id)
 	return 0;
 }
 
+int tracker_report(const char *scope, const char *id, struct backend_poll *p)
+{
+	char old[TRACKER_STATE_MAX];
+	pthread_mutex_lock(&tr.lock);
+	struct op *o = op_find_locked(scope, id);
+	int changed = o ? op_update_locked(o, p, old) : 0;
+	if (changed)
+		pthread_cond_broadcast(&tr.changed);
+	pthread_mutex_unlock(&tr.lock);
+	free(p->doc);
+	p->doc = NULL;
+	if (changed && tr.listener)
+		tr.listener(scope, id, old, p->state);
+	return o ? 0 : -ENOENT;
+}
+
 /* The due, idle, non-terminal operation polled longest ago; or NULL and
  * the time until the next one is due. */
 static struct op *next_due_locked(double now, double *wait_s)

@@ -11,9 +11,14 @@
 struct doc {
 	char *data; /* response body, NUL-terminated */
 	size_t len;
-	char *etag;		/* NULL when the API gave none */
-	char *url;		/* the URL it came from */
-	time_t mtime;		/* wall clock time the content last changed */
+	char *etag;   /* NULL when the API gave none */
+	char *url;    /* the URL it came from */
+	time_t mtime; /* wall clock time the content last changed */
+	/* What the content means, when bytes differ for nothing (resources
+	 * listed in another order, re-signed URLs): a refetch with the same
+	 * key is no change. Set by whoever made the doc; else bytes count. */
+	unsigned long long content_key;
+	int has_content_key;
 	struct doc_note *notes; /* see doc_note_get; guarded by the cache */
 };
 

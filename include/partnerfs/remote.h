@@ -11,6 +11,7 @@
 
 #include "partnerfs/buf.h"
 #include "partnerfs/cache.h"
+#include "partnerfs/rest.h"
 
 #define REMOTE_IDS_MAX 4
 
@@ -23,7 +24,15 @@ struct remote_kind {
 	 * or why the answer is not the document asked for (it is then EIO,
 	 * logged, and not cached). May be NULL: any JSON will do. */
 	const char *(*prepare)(struct doc *d, json_object *parsed);
+	/* Instead of one GET of url(): makes the doc itself (several pages
+	 * merged, ...), notes attached, each page fetched with
+	 * remote_fetch_url. 0 or -errno. NULL: one GET. */
+	int (*fetch)(const char *const *ids, size_t nids, struct doc **out);
 };
+
+/* One GET for a kind's fetch(): as rest_perform, except that a refused
+ * token is -EKEYREJECTED (not remembered by the cache, unlike a 403). */
+int remote_fetch_url(const char *url, struct rest_result *res);
 
 /* 0 and a referenced doc (doc_put it), or -errno. 404 and 403 answers
  * are remembered for the ttl; a rejected token is not. */

@@ -40,6 +40,10 @@ struct tracker_seen {
  * are added with their listed state and non-terminal ones polled. */
 int tracker_merge_listing(const char *scope, const struct tracker_seen *seen,
 			  size_t count);
+/* An answer about the operation that came another way than a poll (a
+ * cancel's answer): stored as a poll's would be, watchers told of a
+ * change; takes p->doc. 0, or -ENOENT for an unknown operation. */
+int tracker_report(const char *scope, const char *id, struct backend_poll *p);
 /* Polls every non-terminal operation of the scope at once. */
 void tracker_poll_scope_now(const char *scope);
 
