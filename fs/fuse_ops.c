@@ -9,7 +9,6 @@
  * so that one request fetches one document at most once. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,9 @@
 
 #include "fuse_attr.h"
 #include "fuse_dir.h"
+#include "fuse_handle.h"
 #include "fuse_refuse.h"
+#include "fuse_wait.h"
 #include "partnerfs/buf.h"
 #include "partnerfs/cache.h"
 #include "partnerfs/inodes.h"
@@ -25,32 +26,13 @@
 #include "partnerfs/log.h"
 #include "partnerfs/notify.h"
 
-/* One open file. */
-struct handle {
-	struct node node;
-	struct content content; /* what reads return; fixed at open */
-	int have_content;
-	struct buf input;	      /* bytes written, not yet stored */
-	int input_pending;	      /* input holds something to store */
-	int toucher;		      /* notify.c replaying a change */
-	struct fuse_pollhandle *poll; /* a poll(2) waiting for `wait` */
-	struct list_link link;	      /* in open_handles */
-};
-
 /* Every open handle. The kernel sends no release for files still open
  * when the session ends (SIGTERM with `tail -f events` running):
  * pfs_destroy frees what is left. */
-static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct list_link open_handles = LIST_INIT(open_handles);
+pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+struct list_link open_handles = LIST_INIT(open_handles);
 
-static struct fuse_session *session;
-
-void fuse_ops_bind_session(struct fuse_session *se)
-{
-	session = se;
-}
-
-static void reply_err(fuse_req_t req, int err)
+void reply_err(fuse_req_t req, int err)
 {
 	fuse_reply_err(req, -err);
 }
@@ -79,7 +61,7 @@ static void handle_unlink_free(struct handle *h)
 	handle_free(h);
 }
 
-static struct handle *handle_of(struct fuse_file_info *fi)
+struct handle *handle_of(struct fuse_file_info *fi)
 {
 	return fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
 }
@@ -224,48 +206,12 @@ static void pfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		handle_unlink_free(handle_of(fi)); /* open was interrupted */
 }
 
-/* The request a worker is blocked on in `wait`: the row's wait() asks
- * wait_interrupted() without arguments. */
-static __thread fuse_req_t waiting_req;
-
-/* A blocked `wait` ends on an interrupt (Ctrl-C) and also when the
- * session is going away: the loop joins its workers before main() stops
- * the tracker, so a wait left blocked there would hang the unmount. */
-static int wait_interrupted(void)
-{
-	return (waiting_req && fuse_req_interrupted(waiting_req)) ||
-	       (session && fuse_session_exited(session));
-}
-
-/* For `wait`: blocks until the operation is over, then keeps the
- * content in the handle. 0 or -errno. */
-static int handle_wait(fuse_req_t req, struct handle *h, int nonblock)
-{
-	struct content got = {0};
-	waiting_req = req;
-	int err =
-		h->node.type->wait(&h->node, nonblock, wait_interrupted, &got);
-	waiting_req = NULL;
-	if (err)
-		return err;
-	/* A poll(2) on this handle may have filled it meanwhile. */
-	pthread_mutex_lock(&handles_lock);
-	if (!h->have_content) {
-		h->content = got;
-		h->have_content = 1;
-	} else {
-		content_free(&got);
-	}
-	pthread_mutex_unlock(&handles_lock);
-	return 0;
-}
-
 /* Replies with a copy, not the handle's own bytes: the kernel ends the
  * read inside fuse_reply_buf()'s writev(), and may send the release at
  * once, which another worker serves by freeing the handle before that
  * writev() has returned (AddressSanitizer checks the buffer after it). */
-static void reply_slice(fuse_req_t req, const struct content *c, size_t size,
-			off_t off)
+void reply_slice(fuse_req_t req, const struct content *c, size_t size,
+		 off_t off)
 {
 	size_t n = 0;
 	if ((size_t)off < c->len) {
@@ -293,9 +239,12 @@ static void pfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	const struct node_type *t = h->node.type;
 	struct content live = {0};
 	int err = 0;
-	if ((t->flags & NODE_BLOCKING) && !h->have_content)
-		err = handle_wait(req, h, !!(fi->flags & O_NONBLOCK));
-	else if (t->flags & NODE_LIVE)
+	if ((t->flags & NODE_BLOCKING) && !h->have_content) {
+		/* Answered now or later, from whichever thread sees it end. */
+		pfs_wait_read(req, h, size, off, !!(fi->flags & O_NONBLOCK));
+		return;
+	}
+	if (t->flags & NODE_LIVE)
 		err = t->show(&h->node, &live);
 	if (err)
 		reply_err(req, err);
@@ -417,62 +366,6 @@ static void pfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	reply_err(req, err);
 }
 
-/* Whether a blocking read would return now; if so the content is kept
- * for that read. 0, -EAGAIN, or the error the read would give. */
-static int handle_try_wait(struct handle *h)
-{
-	if (h->have_content)
-		return 0;
-	int err = h->node.type->wait(&h->node, 1, NULL, &h->content);
-	if (!err)
-		h->have_content = 1;
-	return err;
-}
-
-/* poll(2)/select(2) on `wait` report readable once the operation is over;
- * every other file is always ready, as a regular file is. */
-static void pfs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
-		     struct fuse_pollhandle *ph)
-{
-	cache_scope_begin();
-	(void)ino;
-	struct handle *h = handle_of(fi);
-	if (!(h->node.type->flags & NODE_BLOCKING)) {
-		if (ph)
-			fuse_pollhandle_destroy(ph);
-		fuse_reply_poll(req, POLLIN | POLLOUT);
-		return;
-	}
-	pthread_mutex_lock(&handles_lock);
-	int err = handle_try_wait(h);
-	unsigned revents = err == 0 ? POLLIN : err == -EAGAIN ? 0 : POLLERR;
-	if (ph && err == -EAGAIN) {
-		if (h->poll)
-			fuse_pollhandle_destroy(h->poll);
-		h->poll = ph; /* fuse_ops_wake_pollers answers it */
-	} else if (ph) {
-		fuse_pollhandle_destroy(ph);
-	}
-	pthread_mutex_unlock(&handles_lock);
-	fuse_reply_poll(req, revents);
-}
-
-void fuse_ops_wake_pollers(void)
-{
-	pthread_mutex_lock(&handles_lock);
-	for (struct list_link *l = open_handles.next; l != &open_handles;
-	     l = l->next) {
-		struct handle *h = list_entry(l, struct handle, link);
-		if (!h->poll || handle_try_wait(h) == -EAGAIN)
-			continue;
-		/* The kernel asks pfs_poll again, which now says POLLIN. */
-		fuse_lowlevel_notify_poll(h->poll);
-		fuse_pollhandle_destroy(h->poll);
-		h->poll = NULL;
-	}
-	pthread_mutex_unlock(&handles_lock);
-}
-
 /* The capabilities stay libfuse's defaults (no writeback cache: writes
  * reach store() as they are made). */
 static void pfs_init(void *userdata, struct fuse_conn_info *conn)
@@ -487,6 +380,7 @@ static void pfs_init(void *userdata, struct fuse_conn_info *conn)
 static void pfs_destroy(void *userdata)
 {
 	(void)userdata;
+	pfs_wait_cleanup();
 	pthread_mutex_lock(&handles_lock);
 	while (!list_empty(&open_handles)) {
 		struct handle *h =

@@ -90,7 +90,7 @@ static void on_operation_changed(const char *scope, const char *id,
 	notify_changed(&ch.events, &ch.paths);
 	buf_free(&ch.events);
 	buf_free(&ch.paths);
-	fuse_ops_wake_pollers();
+	fuse_ops_wake_waiters();
 }
 
 /* After daemonizing (threads do not survive fork): the poller and the
@@ -99,7 +99,8 @@ static int start_threads(void)
 {
 	node_mount_time = time(NULL);
 	notify_init(pfs_config.mountpoint);
-	tracker_init(backend, pfs_config.poll_interval, on_operation_changed);
+	tracker_init(backend, pfs_config.poll_interval, pfs_config.retention,
+		     on_operation_changed);
 	if (backend->resume && backend->resume() != 0)
 		log_warn("could not resume the operations of a previous mount");
 	return tracker_start();
@@ -152,7 +153,6 @@ int main(int argc, char *argv[])
 		goto out_lib;
 	if (startup_check())
 		goto out_destroy;
-	fuse_ops_bind_session(se);
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_destroy;
 	if (fuse_session_mount(se, pfs_config.mountpoint) != 0)

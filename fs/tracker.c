@@ -1,5 +1,11 @@
 /* tracker.c: known operations and the poller threads that follow the
- * non-terminal ones (see tracker.h). */
+ * non-terminal ones (see tracker.h).
+ *
+ * Memory follows what is live: an operation is found by (scope, id) in a
+ * hash table, lives on its scope's list, and on one of two lists by
+ * state: the active ones (what the pollers scan) or the ended ones in
+ * the order they ended, from whose head the retention sweep drops those
+ * older than `retention` seconds. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -8,6 +14,7 @@
 
 #include "partnerfs/buf.h"
 #include "partnerfs/clock.h"
+#include "partnerfs/list.h"
 #include "partnerfs/log.h"
 #include "partnerfs/tracker.h"
 
@@ -19,70 +26,122 @@
 #define POLL_THREADS 16
 /* After errors the interval doubles up to this, unless the backend says. */
 #define POLL_BACKOFF_MAX_S 60.0
+#define OP_BUCKETS 4096
+#define SCOPE_BUCKETS 1024
+
+struct scope_ops;
 
 struct op {
-	struct op *next;
-	char *scope, *id, *url;
+	struct op *hnext;	   /* in its hash bucket */
+	struct list_link in_scope; /* its scope's operations */
+	struct list_link by_state; /* tr.active, or tr.ended by end time */
+	struct scope_ops *scope;
+	char *id, *url;
 	char state[TRACKER_STATE_MAX];
 	int terminal; /* state is terminal; kept so scans compare no words */
 	char *doc;
 	size_t doc_len;
 	time_t mtime;
 	double next_poll; /* monotonic seconds */
+	double ended_at;  /* monotonic, when it became terminal */
 	int errors;
 	int polling;
 	unsigned long started_seq; /* > 0: started by this mount, in order */
 };
 
-/* Per scope: which operation the latest listing put first. */
+/* Per scope: its operations, and which one the latest listing put first.
+ * Scopes are few (one per offer seen) and kept for the mount's life. */
 struct scope_ops {
-	struct scope_ops *next;
-	char *scope;
+	struct scope_ops *hnext;
+	char *name;
 	char *latest_listed;
+	struct list_link ops;
 };
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t changed; /* state changes: wakes waiters */
-	pthread_cond_t work;	/* new work or stop: wakes pollers */
-	struct op *ops;
-	struct scope_ops *scopes;
+	pthread_cond_t work; /* new work or stop: wakes pollers */
+	struct op *buckets[OP_BUCKETS];
+	struct scope_ops *scopes[SCOPE_BUCKETS];
+	struct list_link active, ended;
+	unsigned long count, active_count;
 	const struct backend *be;
-	double interval;
+	double interval, retention;
 	tracker_listener_fn listener;
 	int running;
 	pthread_t threads[POLL_THREADS];
 	int nthreads;
 	unsigned long seq, polls;
-} tr = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} tr = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	.active = LIST_INIT(tr.active),
+	.ended = LIST_INIT(tr.ended)};
 
-static int op_is_terminal(const struct op *o)
+static unsigned hash_str(unsigned h, const char *s)
 {
-	return o->terminal;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return (h ^ 0xff) * 16777619u; /* ends a string: "a"+"bc" != "ab"+"c" */
 }
 
-static void op_set_state(struct op *o, const char *state, int terminal)
+static struct op **op_bucket(const char *scope, const char *id)
 {
-	snprintf(o->state, sizeof(o->state), "%s", state);
-	o->terminal = terminal;
+	return &tr.buckets[hash_str(hash_str(2166136261u, scope), id) %
+			   OP_BUCKETS];
 }
 
-static int op_is(const struct op *o, const char *scope)
+static struct scope_ops **scope_bucket(const char *scope)
 {
-	return strcmp(o->scope, scope) == 0;
+	return &tr.scopes[hash_str(2166136261u, scope) % SCOPE_BUCKETS];
+}
+
+static struct scope_ops *scope_find_locked(const char *scope, int create)
+{
+	struct scope_ops **b = scope_bucket(scope);
+	for (struct scope_ops *f = *b; f; f = f->hnext)
+		if (strcmp(f->name, scope) == 0)
+			return f;
+	if (!create)
+		return NULL;
+	struct scope_ops *f = calloc(1, sizeof(*f));
+	if (!f || !(f->name = strdup(scope))) {
+		free(f);
+		return NULL;
+	}
+	f->ops = (struct list_link)LIST_INIT(f->ops);
+	f->hnext = *b;
+	*b = f;
+	return f;
 }
 
 static struct op *op_find_locked(const char *scope, const char *id)
 {
-	for (struct op *o = tr.ops; o; o = o->next)
-		if (op_is(o, scope) && strcmp(o->id, id) == 0)
+	for (struct op *o = *op_bucket(scope, id); o; o = o->hnext)
+		if (strcmp(o->id, id) == 0 &&
+		    strcmp(o->scope->name, scope) == 0)
 			return o;
 	return NULL;
 }
 
+/* Moves o to the list its state belongs on. */
+static void op_set_state(struct op *o, const char *state, int terminal)
+{
+	snprintf(o->state, sizeof(o->state), "%s", state);
+	if (terminal == o->terminal)
+		return;
+	o->terminal = terminal;
+	list_del(&o->by_state);
+	if (terminal) {
+		o->ended_at = clock_mono_s();
+		list_add(tr.ended.prev, &o->by_state); /* at the tail */
+		tr.active_count--;
+	} else {
+		list_add(&tr.active, &o->by_state);
+		tr.active_count++;
+	}
+}
+
 static void op_free(struct op *o)
 {
-	free(o->scope);
 	free(o->id);
 	free(o->url);
 	free(o->doc);
@@ -92,39 +151,53 @@ static void op_free(struct op *o)
 static struct op *op_new_locked(const char *scope, const char *id,
 				const char *url, const char *state)
 {
-	struct op *o = calloc(1, sizeof(*o));
+	struct scope_ops *f = scope_find_locked(scope, 1);
+	struct op *o = f ? calloc(1, sizeof(*o)) : NULL;
 	if (!o)
 		return NULL;
-	o->scope = strdup(scope);
 	o->id = strdup(id);
 	o->url = strdup(url);
-	if (!o->scope || !o->id || !o->url) {
+	if (!o->id || !o->url) {
 		op_free(o);
 		return NULL;
 	}
+	o->scope = f;
+	list_add(f->ops.prev, &o->in_scope);
+	struct op **b = op_bucket(scope, id);
+	o->hnext = *b;
+	*b = o;
+	/* Start as active, then move to where the state says. */
+	list_add(&tr.active, &o->by_state);
+	tr.count++;
+	tr.active_count++;
 	op_set_state(o, state, tr.be->state_is_terminal(state));
 	o->mtime = time(NULL);
 	o->next_poll = clock_mono_s();
-	o->next = tr.ops;
-	tr.ops = o;
 	return o;
 }
 
-static struct scope_ops *scope_find_locked(const char *scope, int create)
+static void op_drop_locked(struct op *o)
 {
-	for (struct scope_ops *f = tr.scopes; f; f = f->next)
-		if (strcmp(f->scope, scope) == 0)
-			return f;
-	if (!create)
-		return NULL;
-	struct scope_ops *f = calloc(1, sizeof(*f));
-	if (!f || !(f->scope = strdup(scope))) {
-		free(f);
-		return NULL;
+	struct op **p = op_bucket(o->scope->name, o->id);
+	while (*p != o)
+		p = &(*p)->hnext;
+	*p = o->hnext;
+	list_del(&o->in_scope);
+	list_del(&o->by_state);
+	tr.count--;
+	op_free(o);
+}
+
+/* Operations that ended longer than the retention ago: the server's
+ * listing still shows them, the mount need not. */
+static void tracker_sweep_locked(double now)
+{
+	while (!list_empty(&tr.ended)) {
+		struct op *o = list_entry(tr.ended.next, struct op, by_state);
+		if (o->ended_at + tr.retention > now || o->polling)
+			break;
+		op_drop_locked(o);
 	}
-	f->next = tr.scopes;
-	tr.scopes = f;
-	return f;
 }
 
 int tracker_add_started(const char *scope, const char *id, const char *url)
@@ -176,9 +249,13 @@ out:
 void tracker_poll_scope_now(const char *scope)
 {
 	pthread_mutex_lock(&tr.lock);
-	for (struct op *o = tr.ops; o; o = o->next)
-		if (op_is(o, scope) && !op_is_terminal(o))
+	struct scope_ops *f = scope_find_locked(scope, 0);
+	for (struct list_link *l = f ? f->ops.next : NULL; l && l != &f->ops;
+	     l = l->next) {
+		struct op *o = list_entry(l, struct op, in_scope);
+		if (!o->terminal)
 			o->next_poll = clock_mono_s();
+	}
 	pthread_cond_broadcast(&tr.work);
 	pthread_mutex_unlock(&tr.lock);
 }
@@ -225,24 +302,20 @@ int tracker_each(const char *scope, int (*fn)(void *ctx, const char *id),
 		 void *ctx)
 {
 	/* Copy the ids first: fn may be slow (it fills a FUSE buffer). */
-	pthread_mutex_lock(&tr.lock);
-	size_t n = 0, count = 0;
-	for (struct op *o = tr.ops; o; o = o->next)
-		n += op_is(o, scope);
-	char **ids = calloc(n + 1, sizeof(char *));
-	for (struct op *o = tr.ops; o && ids; o = o->next)
-		if (op_is(o, scope))
-			ids[count++] = strdup(o->id);
-	pthread_mutex_unlock(&tr.lock);
-	if (!ids)
-		return -ENOMEM;
+	struct buf ids = BUF_INIT;
 	int err = 0;
-	for (size_t i = 0; i < count && !err; i++)
-		if (ids[i])
-			err = fn(ctx, ids[i]);
-	for (size_t i = 0; i < count; i++)
-		free(ids[i]);
-	free(ids);
+	pthread_mutex_lock(&tr.lock);
+	struct scope_ops *f = scope_find_locked(scope, 0);
+	for (struct list_link *l = f ? f->ops.next : NULL;
+	     l && l != &f->ops && !err; l = l->next) {
+		struct op *o = list_entry(l, struct op, in_scope);
+		err = buf_append(&ids, o->id, strlen(o->id) + 1);
+	}
+	pthread_mutex_unlock(&tr.lock);
+	for (size_t off = 0; !err && off < ids.len;
+	     off += strlen(ids.data + off) + 1)
+		err = fn(ctx, ids.data + off);
+	buf_free(&ids);
 	return err;
 }
 
@@ -251,16 +324,17 @@ int tracker_latest(const char *scope, char *id, size_t size)
 	const char *best = NULL;
 	unsigned long best_seq = 0;
 	pthread_mutex_lock(&tr.lock);
-	for (struct op *o = tr.ops; o; o = o->next)
-		if (op_is(o, scope) && o->started_seq > best_seq) {
+	struct scope_ops *f = scope_find_locked(scope, 0);
+	for (struct list_link *l = f ? f->ops.next : NULL; l && l != &f->ops;
+	     l = l->next) {
+		struct op *o = list_entry(l, struct op, in_scope);
+		if (o->started_seq > best_seq) {
 			best_seq = o->started_seq;
 			best = o->id;
 		}
-	if (!best) {
-		struct scope_ops *f = scope_find_locked(scope, 0);
-		if (f)
-			best = f->latest_listed;
 	}
+	if (!best && f)
+		best = f->latest_listed;
 	int err = best ? 0 : -ENOENT;
 	if (best)
 		snprintf(id, size, "%s", best);
@@ -268,38 +342,14 @@ int tracker_latest(const char *scope, char *id, size_t size)
 	return err;
 }
 
-int tracker_wait_terminal(const char *scope, const char *id, int nonblock,
-			  int (*interrupted)(void), char *state, size_t size)
+int tracker_terminal_state(const char *scope, const char *id, char *state,
+			   size_t size)
 {
-	int err = 0;
 	pthread_mutex_lock(&tr.lock);
-	for (;;) {
-		struct op *o = op_find_locked(scope, id);
-		if (!o) {
-			err = -ENOENT;
-			break;
-		}
-		if (op_is_terminal(o)) {
-			snprintf(state, size, "%s", o->state);
-			break;
-		}
-		if (nonblock) {
-			err = -EAGAIN;
-			break;
-		}
-		if (!tr.running) {
-			err = -ESHUTDOWN;
-			break;
-		}
-		if (interrupted && interrupted()) {
-			err = -EINTR;
-			break;
-		}
-		/* Wake up now and then to notice an interrupt: FUSE tells
-		 * us of one only through interrupted(). */
-		struct timespec until = clock_deadline_in(0.1);
-		pthread_cond_timedwait(&tr.changed, &tr.lock, &until);
-	}
+	struct op *o = op_find_locked(scope, id);
+	int err = !o ? -ENOENT : !o->terminal ? -EAGAIN : 0;
+	if (!err)
+		snprintf(state, size, "%s", o->state);
 	pthread_mutex_unlock(&tr.lock);
 	return err;
 }
@@ -323,6 +373,29 @@ static int op_update_locked(struct op *o, struct backend_poll *p,
 	return changed;
 }
 
+/* Stores an answer that came from outside the pollers and tells the
+ * listener of a change. only_first: keep what a poll has stored. */
+static int tracker_store(const char *scope, const char *id,
+			 struct backend_poll *p, int only_first)
+{
+	char old[TRACKER_STATE_MAX];
+	pthread_mutex_lock(&tr.lock);
+	struct op *o = op_find_locked(scope, id);
+	int changed =
+		o && !(only_first && o->doc) ? op_update_locked(o, p, old) : 0;
+	pthread_mutex_unlock(&tr.lock);
+	free(p->doc);
+	p->doc = NULL;
+	if (changed && tr.listener)
+		tr.listener(scope, id, old, p->state);
+	return o ? 0 : -ENOENT;
+}
+
+int tracker_report(const char *scope, const char *id, struct backend_poll *p)
+{
+	return tracker_store(scope, id, p, 0);
+}
+
 static int tracker_fetch(const char *url, struct backend_poll *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -340,7 +413,6 @@ int tracker_fetch_doc(const char *scope, const char *id)
 		return -ENOENT;
 	if (!url)
 		return 0;
-	char old[TRACKER_STATE_MAX];
 	struct backend_poll p;
 	int err = tracker_fetch(url, &p);
 	free(url);
@@ -348,45 +420,24 @@ int tracker_fetch_doc(const char *scope, const char *id)
 		free(p.doc);
 		return err;
 	}
-	pthread_mutex_lock(&tr.lock);
-	o = op_find_locked(scope, id);
-	int changed = 0;
 	/* Only fill in what the poller has not: never move its state. */
-	if (o && !o->doc)
-		changed = op_update_locked(o, &p, old);
-	free(p.doc);
-	if (changed)
-		pthread_cond_broadcast(&tr.changed);
-	pthread_mutex_unlock(&tr.lock);
-	if (changed && tr.listener)
-		tr.listener(scope, id, old, p.state);
+	tracker_store(scope, id, &p, 1);
 	return 0;
 }
 
-int tracker_report(const char *scope, const char *id, struct backend_poll *p)
-{
-	char old[TRACKER_STATE_MAX];
-	pthread_mutex_lock(&tr.lock);
-	struct op *o = op_find_locked(scope, id);
-	int changed = o ? op_update_locked(o, p, old) : 0;
-	if (changed)
-		pthread_cond_broadcast(&tr.changed);
-	pthread_mutex_unlock(&tr.lock);
-	free(p->doc);
-	p->doc = NULL;
-	if (changed && tr.listener)
-		tr.listener(scope, id, old, p->state);
-	return o ? 0 : -ENOENT;
-}
-
-/* The due, idle, non-terminal operation polled longest ago; or NULL and
- * the time until the next one is due. */
+/* The due, idle, active operation polled longest ago; or NULL and the time
+ * until the next one is due. */
 static struct op *next_due_locked(double now, double *wait_s)
 {
 	struct op *best = NULL;
 	*wait_s = tr.interval > 0 ? tr.interval : 1.0;
-	for (struct op *o = tr.ops; o; o = o->next) {
-		if (o->polling || op_is_terminal(o))
+	/* The sweep needs a turn now and then even when nothing is due. */
+	if (*wait_s > 1.0)
+		*wait_s = 1.0;
+	for (struct list_link *l = tr.active.next; l != &tr.active;
+	     l = l->next) {
+		struct op *o = list_entry(l, struct op, by_state);
+		if (o->polling)
 			continue;
 		if (o->next_poll <= now) {
 			if (!best || o->next_poll < best->next_poll)
@@ -398,52 +449,58 @@ static struct op *next_due_locked(double now, double *wait_s)
 	return best;
 }
 
-/* base: when this poll was due, so that an operation is polled every
- * interval and not every interval plus the time the request took. */
-static void tracker_poll_once(struct op *o, double base)
+/* How long after this poll the next one is. */
+static double poll_delay(const struct op *o, int err, long retry_after)
 {
-	char *url = strdup(o->url);
-	char *scope = strdup(o->scope), *id = strdup(o->id);
-	pthread_mutex_unlock(&tr.lock);
-
-	char old[TRACKER_STATE_MAX];
-	struct backend_poll p;
-	int err = tracker_fetch(url, &p);
-	long retry_after = p.retry_after_s;
-
-	pthread_mutex_lock(&tr.lock);
-	tr.polls++;
-	o->polling = 0;
-	int changed = 0;
 	double delay = tr.interval;
 	if (err) {
-		o->errors++;
 		double most = tr.be->poll_backoff_max_s > 0
 				      ? tr.be->poll_backoff_max_s
 				      : POLL_BACKOFF_MAX_S;
 		for (int i = 0; i < o->errors && delay < most; i++)
 			delay *= 2;
-		if (delay > most)
-			delay = most;
+		return delay > most ? most : delay;
+	}
+	/* The server may ask to come back sooner (doc/design.md §3); a
+	 * longer Retry-After must not delay what watchers see past
+	 * poll_interval, and 0 would make the poller spin. */
+	if (retry_after > 0 && (double)retry_after < delay)
+		delay = (double)retry_after;
+	return delay;
+}
+
+/* base: when this poll was due, so that an operation is polled every
+ * interval and not every interval plus the time the request took. Called
+ * and returns with the lock held; drops it for the request. */
+static void tracker_poll_once(struct op *o, double base)
+{
+	char *url = strdup(o->url);
+	char *scope = strdup(o->scope->name), *id = strdup(o->id);
+	pthread_mutex_unlock(&tr.lock);
+
+	char old[TRACKER_STATE_MAX];
+	struct backend_poll p;
+	int err = tracker_fetch(url, &p);
+
+	pthread_mutex_lock(&tr.lock);
+	tr.polls++;
+	o->polling = 0;
+	int changed = 0;
+	if (err) {
+		o->errors++;
 		log_warn("polling operation %s of %s failed: %s", id,
 			 scope ? scope : "?", strerror(-err));
 	} else {
 		o->errors = 0;
 		changed = op_update_locked(o, &p, old);
-		/* The server may ask to come back sooner (doc/design.md §3); a
-		 * longer Retry-After must not delay what watchers see past
-		 * poll_interval, and 0 would make the poller spin. */
-		if (retry_after > 0 && (double)retry_after < delay)
-			delay = (double)retry_after;
 	}
+	double delay = poll_delay(o, err, p.retry_after_s);
 	/* Counted from when the poll was due; but a request slower than the
 	 * interval must not make us poll back to back, and a backoff runs
 	 * from the failure. */
 	double end = clock_mono_s();
 	double soonest = err ? end + delay : end + delay / 2;
 	o->next_poll = base + delay > soonest ? base + delay : soonest;
-	if (changed)
-		pthread_cond_broadcast(&tr.changed);
 	pthread_mutex_unlock(&tr.lock);
 
 	if (changed && tr.listener && scope && id)
@@ -462,6 +519,7 @@ static void *tracker_poller(void *unused)
 	while (tr.running) {
 		double wait_s;
 		double now = clock_mono_s();
+		tracker_sweep_locked(now);
 		struct op *o = next_due_locked(now, &wait_s);
 		if (o) {
 			o->polling = 1;
@@ -480,12 +538,12 @@ static void *tracker_poller(void *unused)
 }
 
 void tracker_init(const struct backend *be, double poll_interval_s,
-		  tracker_listener_fn listener)
+		  double retention_s, tracker_listener_fn listener)
 {
-	clock_cond_init(&tr.changed);
 	clock_cond_init(&tr.work);
 	tr.be = be;
 	tr.interval = poll_interval_s;
+	tr.retention = retention_s;
 	tr.listener = listener;
 }
 
@@ -511,7 +569,6 @@ void tracker_stop(void)
 	pthread_mutex_lock(&tr.lock);
 	tr.running = 0;
 	pthread_cond_broadcast(&tr.work);
-	pthread_cond_broadcast(&tr.changed);
 	pthread_mutex_unlock(&tr.lock);
 	for (int i = 0; i < tr.nthreads; i++)
 		pthread_join(tr.threads[i], NULL);
@@ -521,30 +578,27 @@ void tracker_stop(void)
 void tracker_cleanup(void)
 {
 	pthread_mutex_lock(&tr.lock);
-	while (tr.ops) {
-		struct op *o = tr.ops;
-		tr.ops = o->next;
-		op_free(o);
-	}
-	while (tr.scopes) {
-		struct scope_ops *f = tr.scopes;
-		tr.scopes = f->next;
-		free(f->scope);
-		free(f->latest_listed);
-		free(f);
-	}
+	for (size_t b = 0; b < OP_BUCKETS; b++)
+		while (tr.buckets[b])
+			op_drop_locked(tr.buckets[b]);
+	for (size_t b = 0; b < SCOPE_BUCKETS; b++)
+		while (tr.scopes[b]) {
+			struct scope_ops *f = tr.scopes[b];
+			tr.scopes[b] = f->hnext;
+			free(f->name);
+			free(f->latest_listed);
+			free(f);
+		}
+	tr.active_count = 0;
 	pthread_mutex_unlock(&tr.lock);
 }
 
 void tracker_stats(unsigned long *tracked, unsigned long *active,
 		   unsigned long *polls)
 {
-	*tracked = *active = 0;
 	pthread_mutex_lock(&tr.lock);
-	for (struct op *o = tr.ops; o; o = o->next) {
-		(*tracked)++;
-		*active += !op_is_terminal(o);
-	}
+	*tracked = tr.count;
+	*active = tr.active_count;
 	*polls = tr.polls;
 	pthread_mutex_unlock(&tr.lock);
 }

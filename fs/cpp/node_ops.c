@@ -163,13 +163,12 @@ int operation_json_show(const struct node *n, struct content *out)
 	return err;
 }
 
-int operation_wait(const struct node *n, int nonblock, int (*interrupted)(void),
-		   struct content *out)
+int operation_wait(const struct node *n, struct content *out)
 {
 	OP_OF(n, scope);
 	char state[TRACKER_STATE_MAX + 1];
-	int err = tracker_wait_terminal(scope, n->cap[CPP_NAME], nonblock,
-					interrupted, state, sizeof(state) - 1);
+	int err = tracker_terminal_state(scope, n->cap[CPP_NAME], state,
+					 sizeof(state) - 1);
 	if (err)
 		return err;
 	strcat(state, "\n");

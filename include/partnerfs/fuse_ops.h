@@ -9,13 +9,9 @@
 
 extern const struct fuse_lowlevel_ops partnerfs_ops;
 
-/* The session the callbacks serve: a blocked `wait` ends when it exits.
- * Call before the loop starts. */
-void fuse_ops_bind_session(struct fuse_session *se);
-
-/* An operation changed state: poll(2) callers waiting on a `wait` file
- * whose operation is now over are told it is readable. Call from a thread
- * that is not serving a FUSE request. */
-void fuse_ops_wake_pollers(void);
+/* Something a `wait` file waits for changed (an operation's state): kept
+ * reads that can be answered now are, and poll(2) callers are told the
+ * file is readable. Never waits for the kernel; any thread. */
+void fuse_ops_wake_waiters(void);
 
 #endif

@@ -17,7 +17,7 @@
 enum node_flag {
 	NODE_HIDDEN = 1 << 0,	 /* resolvable by name, never listed */
 	NODE_DIRECT_IO = 1 << 1, /* no page cache: content is not fixed */
-	NODE_BLOCKING = 1 << 2,	 /* reads may wait (only `wait`) */
+	NODE_BLOCKING = 1 << 2,	 /* reads wait until wait() is ready */
 	NODE_WRITABLE = 1 << 3,	 /* writes go to store() */
 	NODE_LIVE = 1 << 4,	 /* read() shows the current content, not a
 				  * snapshot taken at open() (append-only) */
@@ -78,11 +78,10 @@ struct node_type {
 		     const char *data, size_t len);
 	/* Symlinks: the target. */
 	int (*link)(const struct node *n, char *buf, size_t size);
-	/* Blocking reads (NODE_BLOCKING): wait for content; nonblock gives
-	 * -EAGAIN instead of waiting; interrupted() ends the wait with
-	 * -EINTR. */
-	int (*wait)(const struct node *n, int nonblock,
-		    int (*interrupted)(void), struct content *out);
+	/* Blocking reads (NODE_BLOCKING): the content once it is ready,
+	 * else -EAGAIN. Never blocks: the FUSE layer keeps the read and
+	 * asks again when fuse_ops_wake_waiters() says something changed. */
+	int (*wait)(const struct node *n, struct content *out);
 };
 
 /* The backend's rows join the shared ones (before the mount). */

@@ -19,10 +19,11 @@ typedef void (*tracker_listener_fn)(const char *scope, const char *id,
 				    const char *old_state,
 				    const char *new_state);
 
+/* retention_s: how long an operation that ended stays known. */
 void tracker_init(const struct backend *be, double poll_interval_s,
-		  tracker_listener_fn listener);
+		  double retention_s, tracker_listener_fn listener);
 int tracker_start(void);
-/* Stops and joins the poller; waiters return. */
+/* Stops and joins the pollers. */
 void tracker_stop(void);
 void tracker_cleanup(void);
 
@@ -68,11 +69,10 @@ int tracker_each(const char *scope, int (*fn)(void *ctx, const char *id),
 /* The newest operation: the last one this mount started, else the first of
  * the latest listing. -ENOENT when there is none. */
 int tracker_latest(const char *scope, char *id, size_t size);
-/* Blocks until the operation is terminal and copies its state. -EAGAIN if
- * nonblock and not terminal, -EINTR when interrupted() says so, -ESHUTDOWN
- * when the tracker stops. */
-int tracker_wait_terminal(const char *scope, const char *id, int nonblock,
-			  int (*interrupted)(void), char *state, size_t size);
+/* The state of a terminal operation. 0, -EAGAIN while it is not over
+ * (nothing waits here: the listener says when to ask again), -ENOENT. */
+int tracker_terminal_state(const char *scope, const char *id, char *state,
+			   size_t size);
 
 /* Tracked and active (non-terminal) counts, polls made. */
 void tracker_stats(unsigned long *tracked, unsigned long *active,
