@@ -374,6 +374,7 @@ static void pfs_init(void *userdata, struct fuse_conn_info *conn)
 	(void)conn;
 	if (inodes_init() != 0)
 		log_error("out of memory for the node table");
+	node_meta_add_stats(fuse_wait_render_stats);
 }
 
 /* After the loop has joined its workers: no callback runs any more. */

@@ -202,10 +202,10 @@ void pfs_wait_cleanup(void)
 	pthread_mutex_unlock(&handles_lock);
 }
 
-unsigned long fuse_wait_kept(void)
+void fuse_wait_render_stats(struct buf *out)
 {
 	pthread_mutex_lock(&handles_lock);
 	unsigned long n = kept_count;
 	pthread_mutex_unlock(&handles_lock);
-	return n;
+	buf_printf(out, "reads_waiting %lu\n", n);
 }

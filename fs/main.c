@@ -95,10 +95,10 @@ static void on_operation_changed(const char *scope, const char *id,
 
 /* After daemonizing (threads do not survive fork): the poller and the
  * watchers it tells. */
-static int start_threads(void)
+static int start_threads(struct fuse_session *se)
 {
 	node_mount_time = time(NULL);
-	notify_init(pfs_config.mountpoint);
+	notify_init(pfs_config.mountpoint, fuse_session_fd(se));
 	tracker_init(backend, pfs_config.poll_interval, pfs_config.retention,
 		     on_operation_changed);
 	if (backend->resume && backend->resume() != 0)
@@ -162,7 +162,7 @@ int main(int argc, char *argv[])
 		goto out_unmount;
 	log_use_syslog(!opts.foreground);
 	fuse_set_log_func(log_from_libfuse);
-	if (start_threads() != 0)
+	if (start_threads(se) != 0)
 		goto out_unmount;
 	log_info("mounted %s on %s", pfs_config.endpoint,
 		 pfs_config.mountpoint);

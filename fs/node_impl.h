@@ -6,7 +6,7 @@
 #include "partnerfs/nodes.h"
 
 /* node_meta.c: events and .partnerfs/. */
-int events_show(const struct node *n, struct content *out);
+int events_file_show(const struct node *n, struct content *out);
 int meta_show(const struct node *n, struct content *out);
 
 #endif

@@ -7,16 +7,17 @@
 #include "partnerfs/auth.h"
 #include "partnerfs/backend.h"
 #include "partnerfs/config.h"
+#include "partnerfs/events.h"
 #include "partnerfs/http.h"
 #include "partnerfs/log.h"
 #include "partnerfs/notify.h"
 #include "partnerfs/options.h"
 #include "partnerfs/tracker.h"
 
-int events_show(const struct node *n, struct content *out)
+int events_file_show(const struct node *n, struct content *out)
 {
 	(void)n;
-	return notify_events_show(out);
+	return events_show(out);
 }
 
 static void meta_config(struct buf *b)
@@ -37,17 +38,31 @@ static void meta_config(struct buf *b)
 		   log_level_name(log_get_level()), c->mountpoint);
 }
 
+static void (*more_stats)(struct buf *out);
+
+void node_meta_add_stats(void (*render)(struct buf *out))
+{
+	more_stats = render;
+}
+
 static void meta_stats(struct buf *b)
 {
 	unsigned long hits, misses, entries, tracked, active, polls;
+	unsigned long queued, touched, dropped;
 	http_stats_render(b);
 	cache_stats(&hits, &misses, &entries);
 	tracker_stats(&tracked, &active, &polls);
-	buf_printf(b,
-		   "cache_hits %lu\ncache_misses %lu\ncache_entries %lu\n"
-		   "operations_tracked %lu\noperations_active %lu\n"
-		   "operation_polls %lu\n",
-		   hits, misses, entries, tracked, active, polls);
+	notify_stats(&queued, &touched, &dropped);
+	buf_printf(
+		b,
+		"cache_hits %lu\ncache_misses %lu\ncache_entries %lu\n"
+		"operations_tracked %lu\noperations_active %lu\n"
+		"operation_polls %lu\n"
+		"touches_queued %lu\ntouches_sent %lu\ntouches_dropped %lu\n",
+		hits, misses, entries, tracked, active, polls, queued, touched,
+		dropped);
+	if (more_stats)
+		more_stats(b);
 }
 
 static void meta_last_error(struct buf *b)

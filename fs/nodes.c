@@ -21,7 +21,7 @@ static const struct node_type shared_rows[] = {
 	{.pattern = "/events",
 	 .mode = RO_FILE,
 	 .flags = NODE_DIRECT_IO | NODE_LIVE,
-	 .show = events_show},
+	 .show = events_file_show},
 	{.pattern = "/.partnerfs", .mode = DIR_MODE},
 	{.pattern = "/.partnerfs/version",
 	 .mode = RO_FILE,

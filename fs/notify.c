@@ -1,135 +1,265 @@
-/* notify.c: the events log, and replaying state changes through the
- * mountpoint so that inotify-based watchers see them (see notify.h). */
+/* notify.c: the queue of changed paths, the notifier thread that drains
+ * it, and the toucher process that replays each change through the
+ * mountpoint (see notify.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "partnerfs/buf.h"
+#include "partnerfs/clock.h"
+#include "partnerfs/events.h"
 #include "partnerfs/log.h"
 #include "partnerfs/notify.h"
 
-#define MAX_TOUCHERS 8
+/* Distinct paths waiting for a touch. A change touches 3-4 files, so this
+ * is a thousand operations changing at once while the toucher is stuck;
+ * past it a touch is dropped (counted) rather than a poller kept waiting. */
+#define QUEUE_MAX 4096
+#define PATH_MAX_LEN 4096
 
 static struct {
 	pthread_mutex_t lock;
+	pthread_cond_t work;
+	char *paths[QUEUE_MAX]; /* queued, oldest first */
+	uint64_t hashes[QUEUE_MAX];
+	size_t count;
+	unsigned long touched, dropped;
+	int running;
+	pthread_t notifier;
+	int have_notifier;
+	int sock;		/* to the toucher; -1 when none */
+	atomic_int toucher_pid; /* 0 when none */
 	char *mountpoint;
-	atomic_bool stopped;
-	pid_t touchers[MAX_TOUCHERS]; /* threads replaying a change now */
-	pthread_cond_t slot_freed;
-	struct buf events;
-	time_t events_mtime;
-} nt = {.lock = PTHREAD_MUTEX_INITIALIZER,
-	.slot_freed = PTHREAD_COND_INITIALIZER};
+} nt = {.lock = PTHREAD_MUTEX_INITIALIZER, .sock = -1};
 
-void notify_init(const char *mountpoint)
+static uint64_t hash_path(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* One file, through the mount: what an editor saving it would cause. */
+static void toucher_touch(const char *path)
+{
+	static const struct timespec both[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+	static const struct timespec mtime_only[2] = {{0, UTIME_OMIT},
+						      {0, UTIME_NOW}};
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	utimensat(AT_FDCWD, path, both, 0);
+	utimensat(AT_FDCWD, path, mtime_only, 0);
+}
+
+/* The toucher: reads "<relative path>\n" lines and touches each below
+ * mountpoint, until the daemon closes the socket or dies. Only
+ * async-signal-safe calls: it was forked from the daemon. */
+static void toucher_main(int sock, const char *mountpoint)
+{
+	static char line[2 * PATH_MAX_LEN + 2], in[16384];
+	size_t base = strlen(mountpoint), used = 0;
+	if (base >= PATH_MAX_LEN)
+		_exit(1);
+	memcpy(line, mountpoint, base);
+	for (;;) {
+		ssize_t n = read(sock, in + used, sizeof(in) - used);
+		if (n <= 0)
+			_exit(0);
+		used += (size_t)n;
+		char *start = in, *nl;
+		while ((nl = memchr(start, '\n',
+				    used - (size_t)(start - in)))) {
+			size_t len = (size_t)(nl - start);
+			if (len < PATH_MAX_LEN) {
+				memcpy(line + base, start, len);
+				line[base + len] = '\0';
+				toucher_touch(line);
+			}
+			start = nl + 1;
+		}
+		used -= (size_t)(start - in);
+		memmove(in, start, used);
+		if (used == sizeof(in))
+			used = 0; /* no line is that long: drop it */
+	}
+}
+
+/* Forked before the daemon has threads. The child keeps nothing of the
+ * daemon's open files: above all not /dev/fuse, which would keep a killed
+ * daemon's connection (and its mount) alive. */
+static int toucher_start(const char *mountpoint, int fuse_fd)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return -errno;
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return err;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		close(fuse_fd);
+		if (dup2(sv[1], 3) != 3)
+			_exit(1);
+		for (int fd = 4; fd < 1024; fd++)
+			close(fd);
+		toucher_main(3, mountpoint);
+	}
+	close(sv[1]);
+	nt.sock = sv[0];
+	atomic_store(&nt.toucher_pid, pid);
+	return 0;
+}
+
+/* Sends the batch to the toucher; a touch is not worth blocking the
+ * notifier forever on a toucher that is gone. */
+static void notifier_send(char **paths, size_t count)
+{
+	struct buf lines = BUF_INIT;
+	for (size_t i = 0; i < count; i++)
+		buf_printf(&lines, "%s\n", paths[i]);
+	size_t off = 0;
+	while (nt.sock >= 0 && off < lines.len) {
+		ssize_t n = send(nt.sock, lines.data + off, lines.len - off,
+				 MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("the toucher is gone: watchers are no longer "
+				 "told of changes");
+			break;
+		}
+		off += (size_t)n;
+	}
+	buf_free(&lines);
+}
+
+static void *notifier_main(void *unused)
+{
+	(void)unused;
+	char *batch[QUEUE_MAX];
+	pthread_mutex_lock(&nt.lock);
+	while (nt.running) {
+		if (!nt.count) {
+			pthread_cond_wait(&nt.work, &nt.lock);
+			continue;
+		}
+		size_t count = nt.count;
+		memcpy(batch, nt.paths, count * sizeof(char *));
+		nt.count = 0;
+		nt.touched += count;
+		pthread_mutex_unlock(&nt.lock);
+		notifier_send(batch, count);
+		for (size_t i = 0; i < count; i++)
+			free(batch[i]);
+		pthread_mutex_lock(&nt.lock);
+	}
+	pthread_mutex_unlock(&nt.lock);
+	return NULL;
+}
+
+int notify_init(const char *mountpoint, int fuse_fd)
 {
 	nt.mountpoint = strdup(mountpoint);
-	nt.events_mtime = time(NULL);
-	atomic_store(&nt.stopped, false);
+	if (!nt.mountpoint)
+		return -ENOMEM;
+	int err = toucher_start(mountpoint, fuse_fd);
+	if (err) {
+		log_warn("cannot start the toucher: %s; watchers will not be "
+			 "told of changes",
+			 strerror(-err));
+		return err;
+	}
+	nt.running = 1;
+	err = -pthread_create(&nt.notifier, NULL, notifier_main, NULL);
+	nt.have_notifier = err == 0;
+	return err;
+}
+
+/* Ends the toucher: closing its socket ends it when it is idle; SIGKILL
+ * when it is in a request on the mount, which the kernel ends for a
+ * request not yet read by a worker (no worker reads any more). */
+static void toucher_stop(void)
+{
+	pid_t pid = atomic_exchange(&nt.toucher_pid, 0);
+	if (nt.sock >= 0)
+		close(nt.sock);
+	nt.sock = -1;
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		usleep(10000);
+	}
+	log_warn("the toucher (pid %d) did not end", (int)pid);
 }
 
 void notify_stop(void)
 {
 	pthread_mutex_lock(&nt.lock);
-	atomic_store(&nt.stopped, true);
-	pthread_cond_broadcast(&nt.slot_freed);
+	nt.running = 0;
+	pthread_cond_broadcast(&nt.work);
 	pthread_mutex_unlock(&nt.lock);
+	if (nt.have_notifier)
+		pthread_join(nt.notifier, NULL);
+	nt.have_notifier = 0;
+	toucher_stop();
 }
 
 void notify_cleanup(void)
 {
 	pthread_mutex_lock(&nt.lock);
+	for (size_t i = 0; i < nt.count; i++)
+		free(nt.paths[i]);
+	nt.count = 0;
 	free(nt.mountpoint);
 	nt.mountpoint = NULL;
-	buf_free(&nt.events);
 	pthread_mutex_unlock(&nt.lock);
+	events_cleanup();
 }
 
 bool notify_is_toucher(pid_t tid)
 {
-	bool found = false;
-	pthread_mutex_lock(&nt.lock);
-	for (int i = 0; i < MAX_TOUCHERS; i++)
-		found |= tid != 0 && nt.touchers[i] == tid;
-	pthread_mutex_unlock(&nt.lock);
-	return found;
+	pid_t pid = atomic_load(&nt.toucher_pid);
+	return tid != 0 && pid != 0 && tid == pid;
 }
 
-/* More pollers than slots may change files at once: wait for a slot
- * rather than drop the touch (a watcher would miss the change). A touch
- * takes a few FUSE round trips, so the wait is short. */
-static int toucher_enter(pid_t tid)
+/* Under the lock. A path already waiting is not queued again. */
+static void queue_path_locked(const char *path)
 {
-	int slot = -1;
-	pthread_mutex_lock(&nt.lock);
-	while (slot < 0 && !atomic_load(&nt.stopped)) {
-		for (int i = 0; i < MAX_TOUCHERS && slot < 0; i++)
-			if (nt.touchers[i] == 0) {
-				nt.touchers[i] = tid;
-				slot = i;
-			}
-		if (slot < 0)
-			pthread_cond_wait(&nt.slot_freed, &nt.lock);
+	uint64_t h = hash_path(path);
+	for (size_t i = 0; i < nt.count; i++)
+		if (nt.hashes[i] == h && strcmp(nt.paths[i], path) == 0)
+			return;
+	char *copy = nt.count < QUEUE_MAX ? strdup(path) : NULL;
+	if (!copy) {
+		nt.dropped++;
+		return;
 	}
-	pthread_mutex_unlock(&nt.lock);
-	return slot;
-}
-
-static void toucher_leave(int slot)
-{
-	pthread_mutex_lock(&nt.lock);
-	nt.touchers[slot] = 0;
-	pthread_cond_signal(&nt.slot_freed);
-	pthread_mutex_unlock(&nt.lock);
-}
-
-/* One file, through the mount: what an editor saving it would cause. */
-static void touch_path(const char *rel)
-{
-	char path[4352];
-	snprintf(path, sizeof(path), "%s%s", nt.mountpoint, rel);
-	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd >= 0)
-		close(fd);
-	else
-		log_debug("touch %s: open: %s", rel, strerror(errno));
-	const struct timespec both[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
-	const struct timespec mtime_only[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
-	if (utimensat(AT_FDCWD, path, both, 0) != 0 ||
-	    utimensat(AT_FDCWD, path, mtime_only, 0) != 0)
-		log_debug("touch %s: utimensat: %s", rel, strerror(errno));
-}
-
-/* The log is append-only, as `tail -f` needs, but a mount that lives for
- * months must not grow without end: past this the older half goes at once
- * (the file shrinks once, which `tail -F` notices and follows). 4 MiB is
- * some 30,000 changes. */
-#define EVENTS_MAX ((size_t)4 << 20)
-
-static void events_append(const char *event)
-{
-	char stamp[32];
-	struct timespec now;
-	struct tm tm;
-	/* The time is read under the lock: pollers on several threads append
-	 * here, and the log's stamps must not go back. */
-	pthread_mutex_lock(&nt.lock);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_printf(&nt.events, "%s.%03ldZ %s\n", stamp, now.tv_nsec / 1000000,
-		   event);
-	if (nt.events.len > EVENTS_MAX)
-		buf_drop_head_lines(&nt.events, nt.events.len / 2);
-	nt.events_mtime = now.tv_sec;
-	pthread_mutex_unlock(&nt.lock);
+	nt.paths[nt.count] = copy;
+	nt.hashes[nt.count++] = h;
 }
 
 void notify_changed(const struct buf *events, const struct buf *paths)
@@ -139,29 +269,23 @@ void notify_changed(const struct buf *events, const struct buf *paths)
 		log_info("%s", events->data + off);
 		events_append(events->data + off);
 	}
-	if (atomic_load(&nt.stopped) || !nt.mountpoint)
-		return;
-	pid_t tid = (pid_t)syscall(SYS_gettid);
-	int slot = toucher_enter(tid);
-	if (slot < 0)
-		return;
-	for (size_t off = 0; paths->data && off < paths->len;
-	     off += strlen(paths->data + off) + 1)
-		touch_path(paths->data + off);
-	touch_path("/events");
-	toucher_leave(slot);
+	pthread_mutex_lock(&nt.lock);
+	if (nt.running) {
+		for (size_t off = 0; paths->data && off < paths->len;
+		     off += strlen(paths->data + off) + 1)
+			queue_path_locked(paths->data + off);
+		queue_path_locked("/events");
+		pthread_cond_signal(&nt.work);
+	}
+	pthread_mutex_unlock(&nt.lock);
 }
 
-int notify_events_show(struct content *out)
+void notify_stats(unsigned long *queued, unsigned long *touched,
+		  unsigned long *dropped)
 {
 	pthread_mutex_lock(&nt.lock);
-	out->len = nt.events.len;
-	out->data = malloc(out->len + 1);
-	if (out->data && out->len)
-		memcpy(out->data, nt.events.data, out->len);
-	if (out->data)
-		out->data[out->len] = '\0';
-	out->mtime = nt.events_mtime;
+	*queued = nt.count;
+	*touched = nt.touched;
+	*dropped = nt.dropped;
 	pthread_mutex_unlock(&nt.lock);
-	return out->data ? 0 : -ENOMEM;
 }

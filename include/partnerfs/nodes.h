@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "partnerfs/buf.h"
 #include "partnerfs/cache.h"
 #include "partnerfs/ident.h"
 
@@ -96,6 +97,9 @@ const struct node_type *nodes_row(size_t i);
  * that cannot be a name is skipped (0), never turned into a path. */
 int node_fill_child(const struct node_type *row, const struct node *parent,
 		    const char *id, node_fill_fn fill, void *ctx);
+
+/* Lines a layer above adds to .partnerfs/stats (the FUSE layer's). */
+void node_meta_add_stats(void (*render)(struct buf *out));
 
 /* Time the mount started: the mtime of directories without their own. */
 extern time_t node_mount_time;
