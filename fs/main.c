@@ -113,9 +113,12 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *opts)
 	struct fuse_loop_config *lc = fuse_loop_cfg_create();
 	if (!lc)
 		return -ENOMEM;
-	/* A blocked `wait` holds a worker; many must not starve the rest. */
-	fuse_loop_cfg_set_max_threads(
-		lc, opts->max_threads > 64 ? opts->max_threads : 64);
+	/* A slow request holds a worker (a kept `wait` does not): more
+	 * than libfuse's 10 by default, what the user says when told. */
+	fuse_loop_cfg_set_max_threads(lc, pfs_config.max_threads_set ||
+						  opts->max_threads > 64
+					      ? opts->max_threads
+					      : 64);
 	if (opts->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
 		fuse_loop_cfg_set_idle_threads(lc, opts->max_idle_threads);
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)opts->clone_fd);

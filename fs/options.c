@@ -558,6 +558,9 @@ enum options_result options_parse(int argc, char *argv[],
 		return OPTIONS_FAILED;
 	}
 	pfs_config.mountpoint = strdup(mnt);
+	for (int i = 1; i < argc; i++)
+		if (strstr(argv[i], "max_threads="))
+			pfs_config.max_threads_set = 1;
 	pfs_config.foreground = opts->foreground;
 	return pfs_config.mountpoint ? OPTIONS_MOUNT : OPTIONS_FAILED;
 }

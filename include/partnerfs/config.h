@@ -29,6 +29,7 @@ struct pfs_config {
 	int retries;
 	int insecure;
 	int foreground;
+	int max_threads_set; /* -o max_threads= given: no floor of ours */
 	/* -o uid=, gid=, umask=: shown instead of the daemon's own. */
 	int set_uid, set_gid, set_mode;
 	uid_t uid;
