@@ -163,10 +163,19 @@ static unsigned hash_key(const char *key)
 static _Thread_local struct timespec scope_start;
 static _Thread_local int scope_active;
 
+/* Older answers this thread takes for now (cache_scope_accept_age). */
+static _Thread_local double scope_accept_age;
+
 void cache_scope_begin(void)
 {
 	clock_gettime(CLOCK_MONOTONIC, &scope_start);
 	scope_active = 1;
+	scope_accept_age = 0;
+}
+
+void cache_scope_accept_age(double seconds)
+{
+	scope_accept_age = seconds;
 }
 
 static int timespec_before(const struct timespec *a, const struct timespec *b)
@@ -278,7 +287,8 @@ static int entry_is_fresh(const struct entry *e)
 		return 0;
 	if (scope_active && !timespec_before(&e->fetched, &scope_start))
 		return 1;
-	return seconds_since(&e->fetched) < cache.ttl;
+	double age = seconds_since(&e->fetched);
+	return age < cache.ttl || age < scope_accept_age;
 }
 
 static int entry_answer(struct entry *e, struct doc **out)

@@ -71,7 +71,12 @@ int pfs_attr_fill(const struct node *n, const struct content *snapshot,
 	if (n->type->flags & NODE_BLOCKING)
 		return 0; /* wait: nothing until it returns */
 	if (!shown && n->type->show) {
+		/* A directory's attributes are its entry in its parent's
+		 * listing: as old as its name may be (tree.h). */
+		if (is_dir(n))
+			cache_scope_accept_age(TREE_NAME_AGE);
 		err = n->type->show(n, &c);
+		cache_scope_accept_age(0);
 		shown = &c;
 	}
 	if (!err && shown) {
@@ -83,6 +88,18 @@ int pfs_attr_fill(const struct node *n, const struct content *snapshot,
 	}
 	content_free(&c);
 	return err;
+}
+
+/* A LOOKUP reply's attributes. A file's expire at once (timeout 0), so
+ * the kernel asks GETATTR before it uses any of them: its document is not
+ * fetched just to answer the lookup (`cat f` is LOOKUP + OPEN, and would
+ * fetch it twice: a round trip more per file of a glob). */
+int pfs_attr_fill_lookup(const struct node *n, struct stat *st)
+{
+	if (is_dir(n) || S_ISLNK(n->type->mode))
+		return pfs_attr_fill(n, NULL, st);
+	pfs_attr_fill_mode(n, st);
+	return 0;
 }
 
 double pfs_attr_timeout(fuse_ino_t id, const struct node *n)

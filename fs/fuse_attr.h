@@ -20,6 +20,10 @@ int pfs_attr_node(fuse_ino_t id, struct node *out);
  * when given, else of what show() gives now). 0 or -errno. */
 int pfs_attr_fill(const struct node *n, const struct content *snapshot,
 		  struct stat *st);
+/* What a LOOKUP answers: full attributes for directories and symlinks,
+ * for files only what needs no document (their attributes expire at
+ * once, so the kernel asks GETATTR before using them). */
+int pfs_attr_fill_lookup(const struct node *n, struct stat *st);
 
 /* Seconds the kernel may keep id's attributes. */
 double pfs_attr_timeout(fuse_ino_t id, const struct node *n);

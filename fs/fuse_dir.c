@@ -59,7 +59,7 @@ void pfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (!err)
 		err = tree_resolve(path, &n);
 	if (!err)
-		err = pfs_attr_fill(&n, NULL, &st);
+		err = pfs_attr_fill_lookup(&n, &st);
 	if (!err)
 		err = pfs_attr_entry(path, &n, &st, &e);
 	if (err) {

@@ -20,7 +20,9 @@ struct handle {
 	int input_pending;	      /* input holds something to store */
 	int toucher;		      /* notify.c replaying a change */
 	struct fuse_pollhandle *poll; /* a poll(2) waiting for `wait` */
-	struct list_link link;	      /* in open_handles */
+	fuse_ino_t ino;
+	pid_t opener;	       /* the thread that opened it */
+	struct list_link link; /* in open_handles */
 };
 
 /* Guards every handle's content, poll handle and the list of them. */

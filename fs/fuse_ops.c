@@ -61,6 +61,11 @@ static void handle_unlink_free(struct handle *h)
 	handle_free(h);
 }
 
+static pid_t pid_of(fuse_req_t req)
+{
+	return req ? fuse_req_ctx(req)->pid : 0;
+}
+
 struct handle *handle_of(struct fuse_file_info *fi)
 {
 	return fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
@@ -76,14 +81,39 @@ static int node_of(fuse_ino_t ino, struct fuse_file_info *fi, struct node *out)
 	return 0;
 }
 
+/* fstat(2) reaches us as a GETATTR without the file handle. The thread
+ * that opened ino is shown its own snapshot, so that the size it is told
+ * is what its reads return, and nothing is fetched for it (with
+ * cache_ttl=0, `cat f` would fetch f again). 1 and st filled, or 0. */
+static int attr_of_opener(fuse_ino_t ino, pid_t pid, struct node *n,
+			  struct stat *st)
+{
+	int found = 0;
+	pthread_mutex_lock(&handles_lock);
+	for (struct list_link *l = open_handles.next; l != &open_handles;
+	     l = l->next) {
+		struct handle *h = list_entry(l, struct handle, link);
+		if (h->ino != ino || h->opener != pid || !h->have_content ||
+		    (h->node.type->flags & NODE_LIVE))
+			continue;
+		*n = h->node;
+		found = pfs_attr_fill(n, &h->content, st) == 0;
+		break;
+	}
+	pthread_mutex_unlock(&handles_lock);
+	return found;
+}
+
 /* The attributes of ino, from the snapshot of an open file (fstat) while
  * it is open, as a read of it returns. */
-static int attr_of(fuse_ino_t ino, struct fuse_file_info *fi, struct node *n,
-		   struct stat *st)
+static int attr_of(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		   struct node *n, struct stat *st)
 {
 	struct handle *h = handle_of(fi);
 	int err;
-	if (h && !(h->node.type->flags & NODE_LIVE)) {
+	if (!h && pid_of(req) && attr_of_opener(ino, pid_of(req), n, st)) {
+		err = 0;
+	} else if (h && !(h->node.type->flags & NODE_LIVE)) {
 		*n = h->node;
 		err = pfs_attr_fill(n, h->have_content ? &h->content : NULL,
 				    st);
@@ -101,7 +131,7 @@ static void reply_attr(fuse_req_t req, fuse_ino_t ino,
 {
 	struct node n;
 	struct stat st;
-	int err = attr_of(ino, fi, &n, &st);
+	int err = attr_of(req, ino, fi, &n, &st);
 	if (err)
 		reply_err(req, err);
 	else
@@ -180,6 +210,8 @@ static int open_handle(fuse_req_t req, fuse_ino_t ino,
 		return -ENOMEM;
 	h->node = n;
 	h->toucher = toucher;
+	h->ino = ino;
+	h->opener = pid_of(req);
 	/* Snapshot now, so a reader never sees half of two versions. */
 	if (!toucher && n.type->show && !(n.type->flags & NODE_LIVE)) {
 		err = n.type->show(&n, &h->content);

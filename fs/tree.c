@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "partnerfs/cache.h"
 #include "partnerfs/tree.h"
 
 /* Matches one path component against one pattern component (neither
@@ -97,7 +98,16 @@ int tree_resolve(const char *path, struct node *out)
 	 * and nothing is asked about x. Checking the ancestors again cost a
 	 * listing lookup each per getattr and open, and with cache_ttl=0 a
 	 * GET each. */
-	return out->type->exists ? out->type->exists(out) : 0;
+	if (!out->type->exists)
+		return 0;
+	/* "Does this name exist" is what the kernel keeps for a name's entry
+	 * timeout (at least 1 s, fuse_attr.c) anyway: with cache_ttl=0 a
+	 * lookup of offers/x need not list offers/ again when it was just
+	 * listed. What the file or directory shows is still fetched fresh. */
+	cache_scope_accept_age(TREE_NAME_AGE);
+	err = out->type->exists(out);
+	cache_scope_accept_age(0);
+	return err;
 }
 
 /* True when row's pattern is dir_pattern plus exactly one component. */

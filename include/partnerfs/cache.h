@@ -55,6 +55,10 @@ int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
  * received from now on are fresh for the rest of it whatever the ttl.
  * Threads that never call it (the poller) only see the ttl. */
 void cache_scope_begin(void);
+/* Until the next call (or cache_scope_begin), this thread also takes
+ * answers up to seconds old, whatever the ttl: for checking that the
+ * ancestors of a name exist, which the kernel itself keeps for as long. */
+void cache_scope_accept_age(double seconds);
 /* Drops key, and every key starting with key when prefix is nonzero. */
 void cache_invalidate(const char *key, int prefix);
 

@@ -10,6 +10,8 @@
  * node's exists() check. Its ancestors are not checked again: FUSE only
  * names paths whose ancestors the kernel has looked up. */
 int tree_resolve(const char *path, struct node *out);
+/* How old an answer tree_resolve's exists() checks take (s). */
+#define TREE_NAME_AGE 1.0
 
 /* Like tree_resolve, without the exists() checks (no request): for
  * building paths of nodes known to exist. */
