@@ -26,6 +26,7 @@ struct entry {
 	unsigned long answers; /* fetches whose answer was stored */
 	int fetching;	       /* a thread is fetching; others wait on cond */
 	int waiters;	       /* threads waiting for that fetch: keep e */
+	int prefetched;	       /* fetched by a prefetch no reader used yet */
 };
 
 #define CACHE_BUCKETS 4096
@@ -38,7 +39,7 @@ static struct {
 	size_t max_entries;
 	size_t sweep_at; /* entries count that starts the next sweep */
 	size_t entries;
-	unsigned long hits, misses;
+	unsigned long hits, misses, prefetch_used;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 struct doc_note {
@@ -291,9 +292,21 @@ static int entry_is_fresh(const struct entry *e)
 	return age < cache.ttl || age < scope_accept_age;
 }
 
+/* This thread fetches for prefetch.c, not for a reader. */
+static _Thread_local int scope_prefetch;
+
+void cache_scope_prefetch(int on)
+{
+	scope_prefetch = on;
+}
+
 static int entry_answer(struct entry *e, struct doc **out)
 {
 	cache.hits++;
+	if (e->prefetched && !scope_prefetch) {
+		cache.prefetch_used++;
+		e->prefetched = 0;
+	}
 	if (!e->err)
 		*out = doc_get(e->doc);
 	pthread_mutex_unlock(&cache.lock);
@@ -349,6 +362,7 @@ int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 			e->doc = err ? NULL : doc_get(fresh);
 			e->err = err;
 			e->answers++;
+			e->prefetched = scope_prefetch;
 			clock_gettime(CLOCK_MONOTONIC, &e->fetched);
 		}
 	}
@@ -401,6 +415,19 @@ void cache_cleanup(void)
 	}
 	cache.entries = 0;
 	pthread_mutex_unlock(&cache.lock);
+}
+
+double cache_ttl_s(void)
+{
+	return cache.ttl;
+}
+
+unsigned long cache_prefetch_used(void)
+{
+	pthread_mutex_lock(&cache.lock);
+	unsigned long n = cache.prefetch_used;
+	pthread_mutex_unlock(&cache.lock);
+	return n;
 }
 
 void cache_stats(unsigned long *hits, unsigned long *misses,

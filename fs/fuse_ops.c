@@ -25,6 +25,7 @@
 #include "partnerfs/list.h"
 #include "partnerfs/log.h"
 #include "partnerfs/notify.h"
+#include "partnerfs/prefetch.h"
 
 /* Every open handle. The kernel sends no release for files still open
  * when the session ends (SIGTERM with `tail -f events` running):
@@ -121,6 +122,8 @@ static int attr_of(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		err = pfs_attr_node(ino, n);
 		if (!err)
 			err = pfs_attr_fill(n, NULL, st);
+		if (!err)
+			prefetch_note_read(pid_of(req), n);
 	}
 	st->st_ino = ino;
 	return err;
@@ -220,6 +223,7 @@ static int open_handle(fuse_req_t req, fuse_ino_t ino,
 			return err;
 		}
 		h->have_content = 1;
+		prefetch_note_read(h->opener, &n);
 	}
 	fi->direct_io = !!(n.type->flags & NODE_DIRECT_IO);
 	fi->keep_cache = 0;

@@ -28,6 +28,7 @@
 #include "partnerfs/nodes.h"
 #include "partnerfs/notify.h"
 #include "partnerfs/options.h"
+#include "partnerfs/prefetch.h"
 #include "partnerfs/tracker.h"
 
 /* Fails in the user's terminal, before daemonizing, when the endpoint or
@@ -103,6 +104,8 @@ static int start_threads(struct fuse_session *se)
 		     on_operation_changed);
 	if (backend->resume && backend->resume() != 0)
 		log_warn("could not resume the operations of a previous mount");
+	if (prefetch_start((int)pfs_config.prefetch) != 0)
+		log_warn("cannot start prefetching; reads are not sped up");
 	return tracker_start();
 }
 
@@ -116,9 +119,9 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *opts)
 	/* A slow request holds a worker (a kept `wait` does not): more
 	 * than libfuse's 10 by default, what the user says when told. */
 	fuse_loop_cfg_set_max_threads(lc, pfs_config.max_threads_set ||
-						  opts->max_threads > 64
-					      ? opts->max_threads
-					      : 64);
+							  opts->max_threads > 64
+						  ? opts->max_threads
+						  : 64);
 	if (opts->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
 		fuse_loop_cfg_set_idle_threads(lc, opts->max_idle_threads);
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)opts->clone_fd);
@@ -180,6 +183,7 @@ int main(int argc, char *argv[])
 	notify_stop();
 out_unmount:
 	fuse_session_unmount(se);
+	prefetch_stop();
 	tracker_stop();
 out_signals:
 	fuse_remove_signal_handlers(se);

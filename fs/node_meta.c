@@ -12,6 +12,7 @@
 #include "partnerfs/log.h"
 #include "partnerfs/notify.h"
 #include "partnerfs/options.h"
+#include "partnerfs/prefetch.h"
 #include "partnerfs/tracker.h"
 
 int events_file_show(const struct node *n, struct content *out)
@@ -61,6 +62,7 @@ static void meta_stats(struct buf *b)
 		"touches_queued %lu\ntouches_sent %lu\ntouches_dropped %lu\n",
 		hits, misses, entries, tracked, active, polls, queued, touched,
 		dropped);
+	prefetch_render_stats(b);
 	if (more_stats)
 		more_stats(b);
 }

@@ -25,8 +25,8 @@ struct pfs_config pfs_config;
 /* Numbers arrive as strings and are checked by hand, so that a typo is an
  * error at start-up rather than a silent 0. */
 static struct {
-	char *poll_interval, *retention, *cache_ttl, *cache_max, *timeout,
-		*retries;
+	char *poll_interval, *retention, *cache_ttl, *cache_max, *prefetch,
+		*timeout, *retries;
 	int show_help, show_version;
 	/* Words that are not options: [source] mountpoint. mount.fuse3 runs
 	 * `partnerfs SOURCE MOUNTPOINT -o ...` (SOURCE is fstab's first field,
@@ -109,6 +109,7 @@ static const struct fuse_opt raw_opts[] = {
 	RAW_OPT("job_retention=%s", retention),
 	RAW_OPT("cache_ttl=%s", cache_ttl),
 	RAW_OPT("cache_max=%s", cache_max),
+	RAW_OPT("prefetch=%s", prefetch),
 	RAW_OPT("timeout=%s", timeout),
 	RAW_OPT("retries=%s", retries),
 	FUSE_OPT_END,
@@ -145,6 +146,8 @@ static void usage(const char *prog)
 	       "(default 30)\n"
 	       "    -o cache_max=N         documents cached at most "
 	       "(default 20000)\n"
+	       "    -o prefetch=N          concurrent reads ahead of a "
+	       "reader (default 8; 0: off)\n"
 	       "    -o timeout=S           seconds per request (default 30)\n"
 	       "    -o retries=N           retries of a failed GET (default "
 	       "3)\n"
@@ -489,6 +492,8 @@ static int config_numbers(struct pfs_config *c)
 		return options_fail(
 			"bad cache_max: %s (documents, 16..10000000)",
 			raw.cache_max);
+	if (parse_count(raw.prefetch, 8, 0, 64, &c->prefetch))
+		return options_fail("bad prefetch: %s (0..64)", raw.prefetch);
 	long retries;
 	if (parse_count(raw.retries, 3, 0, 20, &retries))
 		return options_fail("bad retries: %s (0..20)", raw.retries);
@@ -577,6 +582,7 @@ void options_free(struct fuse_args *args, struct fuse_cmdline_opts *opts)
 	free(raw.retention);
 	free(raw.cache_ttl);
 	free(raw.cache_max);
+	free(raw.prefetch);
 	free(raw.timeout);
 	free(raw.retries);
 	free(raw.words[0]);

@@ -59,6 +59,12 @@ void cache_scope_begin(void);
  * answers up to seconds old, whatever the ttl: for checking that the
  * ancestors of a name exist, which the kernel itself keeps for as long. */
 void cache_scope_accept_age(double seconds);
+/* This thread fetches ahead of readers (prefetch.c): what it stores is
+ * counted as used when a reader first takes it. */
+void cache_scope_prefetch(int on);
+/* Documents a prefetch stored that a reader then took. */
+unsigned long cache_prefetch_used(void);
+double cache_ttl_s(void);
 /* Drops key, and every key starting with key when prefix is nonzero. */
 void cache_invalidate(const char *key, int prefix);
 

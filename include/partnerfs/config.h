@@ -25,6 +25,7 @@ struct pfs_config {
 				* the mount (NULL: its default) */
 	double cache_ttl; /* seconds */
 	long cache_max;	  /* documents kept at most */
+	long prefetch;	  /* concurrent prefetches at most; 0: off */
 	double timeout;	  /* seconds, per request */
 	int retries;
 	int insecure;
