@@ -21,6 +21,7 @@
 #include "fuse_wait.h"
 #include "partnerfs/buf.h"
 #include "partnerfs/cache.h"
+#include "partnerfs/clock.h"
 #include "partnerfs/inodes.h"
 #include "partnerfs/list.h"
 #include "partnerfs/log.h"
@@ -30,6 +31,9 @@
 /* Every open handle. The kernel sends no release for files still open
  * when the session ends (SIGTERM with `tail -f events` running):
  * pfs_destroy frees what is left. */
+/* How long after an open a stat by the opener is taken for its fstat. */
+#define OPENER_WINDOW_S 0.1
+
 pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 struct list_link open_handles = LIST_INIT(open_handles);
 
@@ -82,10 +86,12 @@ static int node_of(fuse_ino_t ino, struct fuse_file_info *fi, struct node *out)
 	return 0;
 }
 
-/* fstat(2) reaches us as a GETATTR without the file handle. The thread
- * that opened ino is shown its own snapshot, so that the size it is told
- * is what its reads return, and nothing is fetched for it (with
- * cache_ttl=0, `cat f` would fetch f again). 1 and st filled, or 0. */
+/* fstat(2) reaches us as a GETATTR without the file handle, as a stat(2)
+ * does. The thread that opened ino just now (the open and the fstat of
+ * one `cat`) is shown its own snapshot, so that the size it is told is
+ * what its reads return, and nothing is fetched again for it (with
+ * cache_ttl=0, `cat f` would fetch f twice); later stats show the file as
+ * it is now. 1 and st filled, or 0. */
 static int attr_of_opener(fuse_ino_t ino, pid_t pid, struct node *n,
 			  struct stat *st)
 {
@@ -95,7 +101,8 @@ static int attr_of_opener(fuse_ino_t ino, pid_t pid, struct node *n,
 	     l = l->next) {
 		struct handle *h = list_entry(l, struct handle, link);
 		if (h->ino != ino || h->opener != pid || !h->have_content ||
-		    (h->node.type->flags & NODE_LIVE))
+		    (h->node.type->flags & NODE_LIVE) ||
+		    clock_mono_s() - h->opened_at > OPENER_WINDOW_S)
 			continue;
 		*n = h->node;
 		found = pfs_attr_fill(n, &h->content, st) == 0;
@@ -215,6 +222,7 @@ static int open_handle(fuse_req_t req, fuse_ino_t ino,
 	h->toucher = toucher;
 	h->ino = ino;
 	h->opener = pid_of(req);
+	h->opened_at = clock_mono_s();
 	/* Snapshot now, so a reader never sees half of two versions. */
 	if (!toucher && n.type->show && !(n.type->flags & NODE_LIVE)) {
 		err = n.type->show(&n, &h->content);

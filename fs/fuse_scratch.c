@@ -16,7 +16,8 @@
  * - rename(document, new name) leaves the document in place and makes the
  *   new name a scratch copy of it (emacs's backup by rename).
  * Every callback here wraps the one in the base table and passes on what
- * is not a scratch file; no other file needs to know of them. */
+ * is not a scratch file; no other file needs to know of them. Unlink and
+ * rename, where documents are replaced, are in fuse_replace.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -30,18 +31,19 @@
 
 #include "fuse_attr.h"
 #include "fuse_scratch.h"
+#include "fuse_scratch_impl.h"
 #include "partnerfs/cache.h"
 #include "partnerfs/inodes.h"
 #include "partnerfs/scratch.h"
 #include "partnerfs/tree.h"
 
-static struct fuse_lowlevel_ops base;
+struct fuse_lowlevel_ops scratch_base;
 
 /* The row scratch files are listed with: a regular file. */
 static const struct node_type scratch_row = {.pattern = "",
 					     .mode = S_IFREG | 0600};
 
-static void reply_err(fuse_req_t req, int err)
+void scratch_reply_err(fuse_req_t req, int err)
 {
 	fuse_reply_err(req, -err);
 }
@@ -123,7 +125,7 @@ static void dir_of(const char *path, char *dir, size_t size)
 	dir[len] = '\0';
 }
 
-static int holds_documents(const char *path)
+int scratch_holds_documents(const char *path)
 {
 	char dir[PFS_PATH_MAX];
 	dir_of(path, dir, sizeof(dir));
@@ -132,35 +134,11 @@ static int holds_documents(const char *path)
 
 /* The document at path: 0, -ENOENT when nothing is there, -EPERM when
  * something that is not a document is. */
-static int document_at(const char *path, struct node *n)
+int scratch_document_at(const char *path, struct node *n)
 {
 	int err = tree_resolve(path, n);
 	if (!err && !tree_is_document(n))
 		err = -EPERM;
-	return err;
-}
-
-/* Writes s's bytes whole to the document at path, as a writer that opens
- * it, writes and closes would: show() gives the version it would have
- * read (whose ETag guards the store), then one store(). 0 or -errno. */
-static int store_document(const char *path, struct scratch *s)
-{
-	struct node n;
-	int err = document_at(path, &n);
-	if (err)
-		return err;
-	char *data;
-	size_t len;
-	err = scratch_copy(s, &data, &len);
-	if (err)
-		return err;
-	struct content read = {0};
-	if (n.type->show)
-		err = n.type->show(&n, &read);
-	if (!err)
-		err = n.type->store(&n, n.type->show ? &read : NULL, data, len);
-	content_free(&read);
-	free(data);
 	return err;
 }
 
@@ -176,7 +154,7 @@ static int flush_replacement(struct scratch *s)
 	if (!a.replaces || !a.named || !scratch_take_dirty(s) ||
 	    scratch_path(s, path, sizeof(path)) != 0)
 		return 0;
-	int err = store_document(path, s);
+	int err = scratch_store_document(path, s);
 	scratch_unname(s);
 	return err;
 }
@@ -185,22 +163,22 @@ static void scratch_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	char path[PFS_PATH_MAX];
 	if (inodes_child_path(parent, name, path, sizeof(path)) != 0) {
-		base.lookup(req, parent, name);
+		scratch_base.lookup(req, parent, name);
 		return;
 	}
 	struct scratch *s = scratch_get(path);
 	if (!s) {
 		if (scratch_marked(path))
-			reply_err(req, -ENOENT);
+			scratch_reply_err(req, -ENOENT);
 		else
-			base.lookup(req, parent, name);
+			scratch_base.lookup(req, parent, name);
 		return;
 	}
 	struct fuse_entry_param e;
 	int err = entry_of(path, s, &e);
 	scratch_put(s);
 	if (err)
-		reply_err(req, err);
+		scratch_reply_err(req, err);
 	else if (fuse_reply_entry(req, &e) != 0)
 		inodes_forget(e.ino, 1);
 }
@@ -210,7 +188,7 @@ static void scratch_getattr(fuse_req_t req, fuse_ino_t ino,
 {
 	struct scratch *s = scratch_of(ino, fi);
 	if (!s) {
-		base.getattr(req, ino, fi);
+		scratch_base.getattr(req, ino, fi);
 		return;
 	}
 	struct stat st;
@@ -288,8 +266,9 @@ static void scratch_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 {
 	struct scratch *s = scratch_of(ino, fi);
 	if (!s) {
-		base.setattr(req, ino, attr,
-			     to_set & ~same_attr(ino, attr, to_set), fi);
+		scratch_base.setattr(req, ino, attr,
+				     to_set & ~same_attr(ino, attr, to_set),
+				     fi);
 		return;
 	}
 	int err = set_attr(req, s, attr, to_set);
@@ -297,7 +276,7 @@ static void scratch_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	fill_stat(s, ino, &st);
 	scratch_put(s);
 	if (err)
-		reply_err(req, err);
+		scratch_reply_err(req, err);
 	else
 		fuse_reply_attr(req, &st, 0);
 }
@@ -319,7 +298,7 @@ static void scratch_open(fuse_req_t req, fuse_ino_t ino,
 {
 	struct scratch *s = scratch_of(ino, NULL);
 	if (!s) {
-		base.open(req, ino, fi);
+		scratch_base.open(req, ino, fi);
 		return;
 	}
 	struct scratch_attr a;
@@ -329,7 +308,7 @@ static void scratch_open(fuse_req_t req, fuse_ino_t ino,
 		err = scratch_truncate(s, 0);
 	if (err) {
 		scratch_put(s);
-		reply_err(req, err);
+		scratch_reply_err(req, err);
 		return;
 	}
 	reply_open(req, s, fi);
@@ -340,12 +319,12 @@ static void scratch_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct scratch *s = open_scratch(fi);
 	if (!s) {
-		base.read(req, ino, size, off, fi);
+		scratch_base.read(req, ino, size, off, fi);
 		return;
 	}
 	char *buf = size ? malloc(size) : NULL;
 	if (size && !buf) {
-		reply_err(req, -ENOMEM);
+		scratch_reply_err(req, -ENOMEM);
 		return;
 	}
 	fuse_reply_buf(req, buf, buf ? scratch_read_at(s, buf, size, off) : 0);
@@ -357,12 +336,12 @@ static void scratch_write(fuse_req_t req, fuse_ino_t ino, const char *data,
 {
 	struct scratch *s = open_scratch(fi);
 	if (!s) {
-		base.write(req, ino, data, size, off, fi);
+		scratch_base.write(req, ino, data, size, off, fi);
 		return;
 	}
 	int err = scratch_write_at(s, data, size, off);
 	if (err)
-		reply_err(req, err);
+		scratch_reply_err(req, err);
 	else
 		fuse_reply_write(req, size);
 }
@@ -372,18 +351,18 @@ static void scratch_flush(fuse_req_t req, fuse_ino_t ino,
 {
 	struct scratch *s = open_scratch(fi);
 	if (!s) {
-		base.flush(req, ino, fi);
+		scratch_base.flush(req, ino, fi);
 		return;
 	}
 	cache_scope_begin();
-	reply_err(req, flush_replacement(s));
+	scratch_reply_err(req, flush_replacement(s));
 }
 
 static void scratch_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 			  struct fuse_file_info *fi)
 {
 	if (!open_scratch(fi)) {
-		base.fsync(req, ino, datasync, fi);
+		scratch_base.fsync(req, ino, datasync, fi);
 		return;
 	}
 	scratch_flush(req, ino, fi);
@@ -397,7 +376,7 @@ static void scratch_release(fuse_req_t req, fuse_ino_t ino,
 {
 	struct scratch *s = open_scratch(fi);
 	if (!s) {
-		base.release(req, ino, fi);
+		scratch_base.release(req, ino, fi);
 		return;
 	}
 	cache_scope_begin();
@@ -407,7 +386,7 @@ static void scratch_release(fuse_req_t req, fuse_ino_t ino,
 	if (a.replaces)
 		scratch_unname(s);
 	scratch_put(s);
-	reply_err(req, err);
+	scratch_reply_err(req, err);
 }
 
 static void scratch_access(fuse_req_t req, fuse_ino_t ino, int mask)
@@ -418,20 +397,21 @@ static void scratch_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	    tree_row_holds_documents(n.type))
 		mask &= ~W_OK; /* files can be made in it: scratch files */
 	if (!s) {
-		base.access(req, ino, mask);
+		scratch_base.access(req, ino, mask);
 		return;
 	}
 	struct scratch_attr a;
 	scratch_stat(s, &a);
 	scratch_put(s);
-	reply_err(req, fuse_req_ctx(req)->uid == a.uid || !mask ? 0 : -EACCES);
+	scratch_reply_err(
+		req, fuse_req_ctx(req)->uid == a.uid || !mask ? 0 : -EACCES);
 }
 
 static void scratch_poll(fuse_req_t req, fuse_ino_t ino,
 			 struct fuse_file_info *fi, struct fuse_pollhandle *ph)
 {
 	if (!open_scratch(fi)) {
-		base.poll(req, ino, fi, ph);
+		scratch_base.poll(req, ino, fi, ph);
 		return;
 	}
 	if (ph)
@@ -453,16 +433,17 @@ static void scratch_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			     size_t size)
 {
 	if (!is_scratch(ino))
-		base.getxattr(req, ino, name, size);
+		scratch_base.getxattr(req, ino, name, size);
 	else
-		reply_err(req,
-			  strncmp(name, "user.", 5) == 0 ? -ENODATA : -ENOTSUP);
+		scratch_reply_err(req, strncmp(name, "user.", 5) == 0
+					       ? -ENODATA
+					       : -ENOTSUP);
 }
 
 static void scratch_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	if (!is_scratch(ino))
-		base.listxattr(req, ino, size);
+		scratch_base.listxattr(req, ino, size);
 	else if (!size)
 		fuse_reply_xattr(req, 0);
 	else
@@ -473,18 +454,18 @@ static void scratch_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			     const char *value, size_t size, int flags)
 {
 	if (!is_scratch(ino))
-		base.setxattr(req, ino, name, value, size, flags);
+		scratch_base.setxattr(req, ino, name, value, size, flags);
 	else
-		reply_err(req, -ENOTSUP);
+		scratch_reply_err(req, -ENOTSUP);
 }
 
 static void scratch_removexattr(fuse_req_t req, fuse_ino_t ino,
 				const char *name)
 {
 	if (!is_scratch(ino))
-		base.removexattr(req, ino, name);
+		scratch_base.removexattr(req, ino, name);
 	else
-		reply_err(req, -ENOTSUP);
+		scratch_reply_err(req, -ENOTSUP);
 }
 
 /* A new scratch file at path, or the replacement of the document there
@@ -519,22 +500,22 @@ static void scratch_create_cb(fuse_req_t req, fuse_ino_t parent,
 	char path[PFS_PATH_MAX];
 	if (!S_ISREG(mode) ||
 	    inodes_child_path(parent, name, path, sizeof(path)) != 0 ||
-	    !holds_documents(path)) {
-		base.create(req, parent, name, mode, fi);
+	    !scratch_holds_documents(path)) {
+		scratch_base.create(req, parent, name, mode, fi);
 		return;
 	}
 	struct scratch *s;
 	struct fuse_entry_param e;
 	int err = make_scratch(req, path, mode, &s);
 	if (err) {
-		reply_err(req, err);
+		scratch_reply_err(req, err);
 		return;
 	}
 	err = entry_of(path, s, &e);
 	if (err) {
 		scratch_unname(s);
 		scratch_put(s);
-		reply_err(req, err);
+		scratch_reply_err(req, err);
 		return;
 	}
 	fi->fh = tag(s);
@@ -548,216 +529,9 @@ static void scratch_create_cb(fuse_req_t req, fuse_ino_t parent,
 	}
 }
 
-static void scratch_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	char path[PFS_PATH_MAX];
-	struct node n;
-	if (inodes_child_path(parent, name, path, sizeof(path)) != 0) {
-		base.unlink(req, parent, name);
-		return;
-	}
-	if (scratch_remove(path) == 0) {
-		inodes_detach(path);
-		reply_err(req, 0);
-		return;
-	}
-	if (document_at(path, &n) != 0) {
-		base.unlink(req, parent, name);
-		return;
-	}
-	/* Nothing is deleted: the name waits a moment for its replacement,
-	 * and a new id is made for it (the kernel now counts the old one as
-	 * unlinked). */
-	scratch_mark(path);
-	inodes_detach(path);
-	reply_err(req, 0);
-}
-
-/* The file at path stops being known as that: rename onto it replaces it.
- * 0, or -EEXIST when flags forbid that. */
-static int replace_target(const char *path, unsigned flags)
-{
-	struct scratch *t = scratch_get(path);
-	if (!t)
-		return 0;
-	scratch_put(t);
-	if (flags & RENAME_NOREPLACE)
-		return -EEXIST;
-	scratch_remove(path);
-	return 0;
-}
-
-/* The kernel retries a rename that failed with ESTALE once, at once, with
- * its lookups revalidated (retry_estale in fs/namei.c). Sent again, the
- * store would go out with the ETag a 412 just made current and overwrite
- * the change it was refused for. So the retry of a rename refused with
- * ESTALE gets ESTALE again, and nothing is sent: the same names within a
- * second, once. A few records, for renames failing side by side. */
-#define STALE_RECORDS 8
-
-static pthread_mutex_t stale_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct stale {
-	char from[PFS_PATH_MAX], to[PFS_PATH_MAX];
-	struct timespec at; /* CLOCK_MONOTONIC; tv_sec 0 when free */
-} stale[STALE_RECORDS];
-
-static int stale_fresh(const struct stale *r, const struct timespec *t)
-{
-	return r->at.tv_sec && t->tv_sec - r->at.tv_sec <= 1;
-}
-
-/* Whether this rename repeats one just refused with ESTALE (that record
- * is then used up). */
-static int stale_retry(const char *from, const char *to)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	int retry = 0;
-	pthread_mutex_lock(&stale_lock);
-	for (int i = 0; i < STALE_RECORDS && !retry; i++) {
-		struct stale *r = &stale[i];
-		if (stale_fresh(r, &t) && strcmp(r->from, from) == 0 &&
-		    strcmp(r->to, to) == 0) {
-			r->at.tv_sec = 0;
-			retry = 1;
-		}
-	}
-	pthread_mutex_unlock(&stale_lock);
-	return retry;
-}
-
-static void stale_note(const char *from, const char *to)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	pthread_mutex_lock(&stale_lock);
-	struct stale *r = &stale[0];
-	for (int i = 0; i < STALE_RECORDS; i++) {
-		if (!stale_fresh(&stale[i], &t)) {
-			r = &stale[i];
-			break;
-		}
-		if (stale[i].at.tv_sec < r->at.tv_sec)
-			r = &stale[i]; /* all in use: the oldest goes */
-	}
-	snprintf(r->from, sizeof(r->from), "%s", from);
-	snprintf(r->to, sizeof(r->to), "%s", to);
-	r->at = t;
-	pthread_mutex_unlock(&stale_lock);
-}
-
-/* rename(scratch, to): a new name for it, or writing the document at to.
- */
-static int rename_scratch(struct scratch *s, const char *from, const char *to,
-			  unsigned flags)
-{
-	if (!holds_documents(to))
-		return -EPERM;
-	if (strcmp(from, to) == 0)
-		return 0; /* the VFS answers this itself; never remove s */
-	struct scratch *t = scratch_get(to);
-	struct scratch_attr ta = {0};
-	if (t) {
-		scratch_stat(t, &ta);
-		scratch_put(t);
-	}
-	int marked = !t && scratch_marked(to);
-	struct node n;
-	int err = 0;
-	if ((t && !ta.replaces) ||
-	    (!t && !marked && (err = tree_resolve(to, &n)) == -ENOENT)) {
-		err = replace_target(to, flags);
-		if (!err)
-			err = scratch_move(from, to);
-		if (!err)
-			inodes_rename(from, to);
-		return err;
-	}
-	if (err)
-		return err;
-	if ((flags & RENAME_NOREPLACE) && !marked)
-		return -EEXIST;
-	if (stale_retry(from, to))
-		return -ESTALE;
-	err = store_document(to, s);
-	if (err == -ESTALE)
-		stale_note(from, to);
-	if (err)
-		return err;
-	/* Sent: the name is the document's, holding these bytes. */
-	scratch_unmark(to);
-	if (t)
-		scratch_remove(to);
-	scratch_remove(from);
-	inodes_rename(from, to);
-	return 0;
-}
-
-/* rename(document, to): the document stays; to becomes a scratch copy of
- * what it shows. */
-static int rename_document(fuse_req_t req, const struct node *n,
-			   const char *from, const char *to, unsigned flags)
-{
-	if (!holds_documents(to))
-		return -EPERM;
-	struct node other;
-	struct scratch *t = scratch_get(to);
-	scratch_put(t);
-	/* Onto another document (even one being replaced): no. */
-	if (!t) {
-		int err = tree_resolve(to, &other);
-		if (err != -ENOENT)
-			return err ? err : -EPERM;
-	}
-	struct content c = {0};
-	int err = n->type->show ? n->type->show(n, &c) : 0;
-	if (!err)
-		err = replace_target(to, flags);
-	struct scratch *s = NULL;
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	if (!err)
-		err = scratch_create(to, n->type->mode & 0777, ctx->uid,
-				     ctx->gid, c.data, c.len, 0, &s);
-	content_free(&c);
-	if (err)
-		return err;
-	scratch_put(s);
-	/* The kernel moved the document's dentry: its id now is the copy's,
-	 * and the document gets a new one at its next lookup. */
-	inodes_rename(from, to);
-	return 0;
-}
-
-static void scratch_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
-			   fuse_ino_t newparent, const char *newname,
-			   unsigned int flags)
-{
-	cache_scope_begin();
-	char from[PFS_PATH_MAX], to[PFS_PATH_MAX];
-	struct node n;
-	if ((flags & RENAME_EXCHANGE) ||
-	    inodes_child_path(parent, name, from, sizeof(from)) != 0 ||
-	    inodes_child_path(newparent, newname, to, sizeof(to)) != 0) {
-		base.rename(req, parent, name, newparent, newname, flags);
-		return;
-	}
-	struct scratch *s = scratch_get(from);
-	int err;
-	if (s)
-		err = rename_scratch(s, from, to, flags);
-	else if (!scratch_marked(from) && document_at(from, &n) == 0)
-		err = rename_document(req, &n, from, to, flags);
-	else {
-		base.rename(req, parent, name, newparent, newname, flags);
-		return;
-	}
-	scratch_put(s);
-	reply_err(req, err);
-}
-
 static void scratch_destroy(void *userdata)
 {
-	base.destroy(userdata);
+	scratch_base.destroy(userdata);
 	scratch_cleanup();
 }
 
@@ -786,7 +560,7 @@ int pfs_scratch_list(fuse_ino_t dir, node_fill_fn fill, void *ctx)
 void fuse_scratch_ops(const struct fuse_lowlevel_ops *b,
 		      struct fuse_lowlevel_ops *out)
 {
-	base = *b;
+	scratch_base = *b;
 	*out = *b;
 	out->lookup = scratch_lookup;
 	out->getattr = scratch_getattr;

@@ -124,3 +124,9 @@ int node_fill_child(const struct node_type *row, const struct node *parent,
 	snprintf(entry, sizeof(entry), "%s%s", id, last ? last + 1 : "");
 	return fill(ctx, entry, &child);
 }
+
+int node_list_id(void *lister, const char *id)
+{
+	struct node_lister *l = lister;
+	return node_fill_child(l->row, l->parent, id, l->fill, l->ctx);
+}

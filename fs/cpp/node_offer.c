@@ -46,23 +46,10 @@ int publisher_exists(const struct node *n)
 	return err;
 }
 
-struct list_ctx {
-	const struct node_type *row;
-	const struct node *parent;
-	node_fill_fn fill;
-	void *ctx;
-};
-
-static int list_one(void *arg, const char *id)
-{
-	struct list_ctx *lc = arg;
-	return node_fill_child(lc->row, lc->parent, id, lc->fill, lc->ctx);
-}
-
 int publisher_list(const struct node_type *row, const struct node *parent,
 		   node_fill_fn fill, void *ctx)
 {
-	struct list_ctx lc = {row, parent, fill, ctx};
+	struct node_lister lc = {row, parent, fill, ctx};
 	if (pfs_config.publishers) {
 		char *copy = strdup(pfs_config.publishers), *save = NULL;
 		if (!copy)
@@ -70,7 +57,7 @@ int publisher_list(const struct node_type *row, const struct node *parent,
 		int err = 0;
 		for (char *p = strtok_r(copy, ",", &save); p && !err;
 		     p = strtok_r(NULL, ",", &save))
-			err = list_one(&lc, p);
+			err = node_list_id(&lc, p);
 		free(copy);
 		return err;
 	}
@@ -78,7 +65,7 @@ int publisher_list(const struct node_type *row, const struct node *parent,
 	int err = docs_get(API_PUBLISHERS, NULL, &d);
 	if (err)
 		return err;
-	err = docs_listing_each(d, list_one, &lc);
+	err = docs_listing_each(d, node_list_id, &lc);
 	doc_put(d);
 	return err;
 }
@@ -106,12 +93,12 @@ int offer_exists(const struct node *n)
 int offer_list(const struct node_type *row, const struct node *parent,
 	       node_fill_fn fill, void *ctx)
 {
-	struct list_ctx lc = {row, parent, fill, ctx};
+	struct node_lister lc = {row, parent, fill, ctx};
 	struct doc *d;
 	int err = docs_of(API_OFFERS, parent, &d);
 	if (err)
 		return err;
-	err = docs_listing_each(d, list_one, &lc);
+	err = docs_listing_each(d, node_list_id, &lc);
 	doc_put(d);
 	return err;
 }

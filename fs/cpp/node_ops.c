@@ -80,19 +80,6 @@ int operation_exists(const struct node *n)
 	return err;
 }
 
-struct list_ctx {
-	const struct node_type *row;
-	const struct node *parent;
-	node_fill_fn fill;
-	void *ctx;
-};
-
-static int list_one(void *arg, const char *id)
-{
-	struct list_ctx *lc = arg;
-	return node_fill_child(lc->row, lc->parent, id, lc->fill, lc->ctx);
-}
-
 int operation_list(const struct node_type *row, const struct node *parent,
 		   node_fill_fn fill, void *ctx)
 {
@@ -100,8 +87,8 @@ int operation_list(const struct node_type *row, const struct node *parent,
 	if (err)
 		return err;
 	OP_OF(parent, scope);
-	struct list_ctx lc = {row, parent, fill, ctx};
-	return tracker_each(scope, list_one, &lc);
+	struct node_lister lc = {row, parent, fill, ctx};
+	return tracker_each(scope, node_list_id, &lc);
 }
 
 int operations_latest_exists(const struct node *n)

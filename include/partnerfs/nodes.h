@@ -98,6 +98,16 @@ const struct node_type *nodes_row(size_t i);
 int node_fill_child(const struct node_type *row, const struct node *parent,
 		    const char *id, node_fill_fn fill, void *ctx);
 
+/* For a list() that walks ids with a callback: node_list_id(&lister, id)
+ * is node_fill_child(lister.row, lister.parent, id, ...). */
+struct node_lister {
+	const struct node_type *row;
+	const struct node *parent;
+	node_fill_fn fill;
+	void *ctx;
+};
+int node_list_id(void *lister, const char *id);
+
 /* Lines a layer above adds to .partnerfs/stats (the FUSE layer's). */
 void node_meta_add_stats(void (*render)(struct buf *out));
 
