@@ -179,6 +179,18 @@ void cache_scope_begin(void)
 	scope_active = 1;
 }
 
+struct cache_scope cache_scope_current(void)
+{
+	struct cache_scope s = {scope_start, scope_active};
+	return s;
+}
+
+void cache_scope_enter(const struct cache_scope *s)
+{
+	scope_start = s->start;
+	scope_active = s->active;
+}
+
 static int timespec_before(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec < b->tv_sec ||

@@ -9,6 +9,7 @@
 #include "cpp.h"
 #include "docs.h"
 #include "partnerfs/config.h"
+#include "partnerfs/fanout.h"
 #include "partnerfs/jsonutil.h"
 #include "partnerfs/log.h"
 
@@ -196,6 +197,9 @@ int offer_status_show(const struct node *n, struct content *out)
 	return err;
 }
 
+/* Versions looked for at most: a bound on a number the server sends. */
+#define VERSIONS_MAX 100000
+
 /* The offer's "version". It bounds the stored versions but is not their
  * count: a new offer is version 1 before anything was published
  * (doc/cpp-api.md §12 #23, #24). */
@@ -222,40 +226,6 @@ static int version_stored(const struct node *n, long long v)
 	return err;
 }
 
-/* Versions 1..k are stored, k <= version. The API has no listing of
- * them: ask for the newest (the one a reader wants anyway), and only
- * when it is missing search below it. */
-static int offer_version_count(const struct node *n, long long *count)
-{
-	long long hi;
-	int err = offer_version_field(n, &hi);
-	if (err)
-		return err;
-	if (hi > 100000)
-		hi = 100000;
-	long long lo = 0; /* stored (trivially) */
-	if (hi > 0) {
-		err = version_stored(n, hi);
-		if (err == 0)
-			lo = hi;
-		else if (err != -ENOENT)
-			return err;
-		hi--;
-	}
-	while (lo < hi) {
-		long long mid = lo + (hi - lo + 1) / 2;
-		err = version_stored(n, mid);
-		if (err == 0)
-			lo = mid;
-		else if (err == -ENOENT)
-			hi = mid - 1;
-		else
-			return err;
-	}
-	*count = lo;
-	return 0;
-}
-
 int version_exists(const struct node *n)
 {
 	char *end;
@@ -267,19 +237,54 @@ int version_exists(const struct node *n)
 	int err = offer_version_field(n, &version);
 	if (err)
 		return err;
-	return v <= version ? version_stored(n, v) : -ENOENT;
+	if (v > version || v > VERSIONS_MAX)
+		return -ENOENT;
+	return version_stored(n, v);
 }
 
+/* The candidates 1..version of one listing and what each GET answered. */
+struct version_probe {
+	const struct node *parent;
+	int *err; /* [v - 1] */
+};
+
+static void version_probe_one(void *arg, size_t i)
+{
+	struct version_probe *vp = arg;
+	vp->err[i] = version_stored(vp->parent, (long long)i + 1);
+}
+
+/* The API has no listing of versions, and a server need not keep every
+ * old one (a version it no longer serves answers 404): so each of
+ * 1..version is asked for, through the cache, and only those that answer
+ * are listed, the very test version_exists makes. A listing never names
+ * what stat or open would then deny, and cp -r, rsync and tar of an offer
+ * do not fail on a hole. That is one GET per version where a search for
+ * the newest took log(version), but a recursive tool stats and reads every
+ * listed version anyway, and now finds each in the cache; a names-only ls
+ * pays for them, FANOUT_MAX at a time. */
 int version_list(const struct node_type *row, const struct node *parent,
 		 node_fill_fn fill, void *ctx)
 {
-	long long count;
-	int err = offer_version_count(parent, &count);
-	for (long long v = 1; !err && v <= count; v++) {
+	long long hi;
+	int err = offer_version_field(parent, &hi);
+	if (err || hi < 1)
+		return err;
+	if (hi > VERSIONS_MAX)
+		hi = VERSIONS_MAX;
+	struct version_probe vp = {parent, calloc((size_t)hi, sizeof(int))};
+	if (!vp.err)
+		return -ENOMEM;
+	fanout((size_t)hi, version_probe_one, &vp);
+	for (long long v = 1; !err && v <= hi; v++) {
 		char name[24];
 		snprintf(name, sizeof(name), "%lld", v);
-		err = node_fill_child(row, parent, name, fill, ctx);
+		if (vp.err[v - 1] == 0)
+			err = node_fill_child(row, parent, name, fill, ctx);
+		else if (vp.err[v - 1] != -ENOENT)
+			err = vp.err[v - 1]; /* not known: say so, not less */
 	}
+	free(vp.err);
 	return err;
 }
 

@@ -55,6 +55,15 @@ int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
  * received from now on are fresh for the rest of it whatever the ttl.
  * Threads that never call it (the poller) only see the ttl. */
 void cache_scope_begin(void);
+/* The scope of this thread, for a helper thread that works for the same
+ * request (fanout.c) to enter: the documents the request already has stay
+ * fresh for it too, even with a ttl of 0. */
+struct cache_scope {
+	struct timespec start;
+	int active;
+};
+struct cache_scope cache_scope_current(void);
+void cache_scope_enter(const struct cache_scope *s);
 /* Drops key, and every key starting with key when prefix is nonzero. */
 void cache_invalidate(const char *key, int prefix);
 
