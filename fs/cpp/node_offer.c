@@ -28,23 +28,39 @@ static int publisher_is_configured(const char *pub)
 	return 0;
 }
 
+/* A publisher is found through its offer listing: 404 (ENOENT), 403
+ * (EACCES), else it is there; the listing is cached for the next ls. */
+static int publisher_lookup(const char *pub)
+{
+	struct doc *d;
+	const char *ids[] = {pub};
+	int err = docs_get(API_OFFERS, ids, &d);
+	doc_put(d);
+	return err;
+}
+
+/* A name of -o publishers= is taken on trust, except that one the API
+ * says does not exist (404) is not there: listing it would name a
+ * directory whose offers/ then fails (cp -r, rsync). Any other error is
+ * the offers/ listing's to report. */
+static int configured_publisher_exists(const char *pub)
+{
+	return publisher_lookup(pub) == -ENOENT ? -ENOENT : 0;
+}
+
 int publisher_exists(const struct node *n)
 {
 	if (publisher_is_configured(n->cap[CPP_PUB]))
-		return 0;
+		return configured_publisher_exists(n->cap[CPP_PUB]);
 	struct doc *d;
-	const char *ids[] = {n->cap[CPP_PUB], n->cap[CPP_OFFER]};
-	if (!pfs_config.publishers && docs_get(API_PUBLISHERS, ids, &d) == 0) {
+	if (!pfs_config.publishers && docs_get(API_PUBLISHERS, NULL, &d) == 0) {
 		int err = docs_listing_has(d, n->cap[CPP_PUB]);
 		doc_put(d);
 		if (err == 0)
 			return 0;
 	}
-	/* Any other name is looked up on demand: its offer listing answers
-	 * 404 (ENOENT) or 403 (EACCES), and is cached for the next ls. */
-	int err = docs_get(API_OFFERS, ids, &d);
-	doc_put(d);
-	return err;
+	/* Any other name is looked up on demand. */
+	return publisher_lookup(n->cap[CPP_PUB]);
 }
 
 struct list_ctx {
@@ -60,21 +76,47 @@ static int list_one(void *arg, const char *id)
 	return node_fill_child(lc->row, lc->parent, id, lc->fill, lc->ctx);
 }
 
+/* The names of -o publishers=, each looked up (FANOUT_MAX at a time). */
+struct configured {
+	char **names;
+	int *err;
+};
+
+static void configured_probe_one(void *arg, size_t i)
+{
+	struct configured *c = arg;
+	c->err[i] = configured_publisher_exists(c->names[i]);
+}
+
+static int configured_list(struct list_ctx *lc)
+{
+	char *copy = strdup(pfs_config.publishers), *save = NULL;
+	size_t n = 0, cap = 1;
+	for (const char *p = pfs_config.publishers; *p; p++)
+		cap += *p == ',';
+	struct configured c = {calloc(cap, sizeof(char *)),
+			       calloc(cap, sizeof(int))};
+	int err = copy && c.names && c.err ? 0 : -ENOMEM;
+	for (char *p = err ? NULL : strtok_r(copy, ",", &save); p && n < cap;
+	     p = strtok_r(NULL, ",", &save))
+		c.names[n++] = p;
+	if (!err)
+		fanout(n, configured_probe_one, &c);
+	for (size_t i = 0; !err && i < n; i++)
+		if (c.err[i] == 0)
+			err = list_one(lc, c.names[i]);
+	free(c.err);
+	free(c.names);
+	free(copy);
+	return err;
+}
+
 int publisher_list(const struct node_type *row, const struct node *parent,
 		   node_fill_fn fill, void *ctx)
 {
 	struct list_ctx lc = {row, parent, fill, ctx};
-	if (pfs_config.publishers) {
-		char *copy = strdup(pfs_config.publishers), *save = NULL;
-		if (!copy)
-			return -ENOMEM;
-		int err = 0;
-		for (char *p = strtok_r(copy, ",", &save); p && !err;
-		     p = strtok_r(NULL, ",", &save))
-			err = list_one(&lc, p);
-		free(copy);
-		return err;
-	}
+	if (pfs_config.publishers)
+		return configured_list(&lc);
 	struct doc *d;
 	int err = docs_get(API_PUBLISHERS, NULL, &d);
 	if (err)
@@ -159,7 +201,9 @@ int slot_show(const struct node *n, struct content *out)
 }
 
 /* A slot the offer never reached answers 404 (doc/cpp-api.md §6.2); listing
- * it anyway would show a name that stat, find and tar then fail on. */
+ * it anyway would show a name that stat, find and tar then fail on. The
+ * draft is asked too: every offer has one, but a listing names only what
+ * answered, and a reader of slots/ wants the document anyway. */
 int slot_exists(const struct node *n)
 {
 	const char *ids[] = {n->cap[CPP_PUB], n->cap[CPP_OFFER], n->type->arg};

@@ -28,6 +28,11 @@ struct remote_kind {
 	 * merged, ...), notes attached, each page fetched with
 	 * remote_fetch_url. 0 or -errno. NULL: one GET. */
 	int (*fetch)(const char *const *ids, size_t nids, struct doc **out);
+	/* Called when the server answers a fetch of this document with 404
+	 * (not when the cache serves a remembered 404): whatever listed it
+	 * is out of date, and a listing must not name what does not open.
+	 * Runs without the cache lock. May be NULL. */
+	void (*gone)(const char *const *ids, size_t nids);
 };
 
 /* One GET for a kind's fetch(): as rest_perform, except that a refused

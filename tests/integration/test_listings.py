@@ -173,3 +173,111 @@ def test_an_error_other_than_404_fails_the_listing_rather_than_hide(
     v = m.offer("contoso-vm", "versions")
     assert errno_of(os.listdir, v) == errno.EIO
     assert sorted(os.listdir(v)) == ["2.json", "4.json", "5.json"]
+
+
+# ----------------------------------------------------------- publishers
+
+def test_a_configured_publisher_the_api_does_not_know_is_not_listed(
+        emu, make_mount, tmpdir_short):
+    """-o publishers= names are taken on trust, except one whose offer
+    listing answers 404: it would list a directory whose offers/ fails."""
+    m = make_mount(emu, "publishers=fabrikam,nobody,contoso")
+    out = run(["ls", "-U", m.p("publishers")], check=True).stdout.split()
+    assert out == ["fabrikam", "contoso"]
+    assert errno_of(os.stat, m.p("publishers", "nobody")) == errno.ENOENT
+    assert "/api/publishers" not in gets(emu, "/api/publishers")
+    assert every_listed_name_stats_and_opens(m.p("publishers")) > 30
+    r = run(["cp", "-r", m.p("publishers"), os.path.join(tmpdir_short, "c")],
+            timeout=60)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def test_a_configured_publisher_the_token_may_not_read_stays_listed(
+        emu, make_mount):
+    """A 403 is not "does not exist": the name stays, and offers/ says
+    EACCES, as an unreadable directory would."""
+    m = make_mount(emu, "publishers=contoso,fabrikam")
+    emu.fault(method="GET", path="/api/publishers/fabrikam/offers",
+              status=403, count=-1)
+    assert os.listdir(m.p("publishers")) == ["contoso", "fabrikam"]
+    assert errno_of(os.listdir, m.p("publishers", "fabrikam", "offers")) == \
+        errno.EACCES
+
+
+def test_a_publisher_whose_offers_answer_404_leaves_the_listing(
+        emu, make_mount):
+    m = make_mount(emu)
+    assert "fabrikam" in os.listdir(m.p("publishers"))
+    emu.fault(method="GET", path="/api/publishers/fabrikam/offers",
+              status=404, count=-1)
+    _, body = emu.call("GET", "/api/publishers?api-version=2017-10-31",
+                       headers={"Authorization": "Bearer sandbox-token"})
+    pubs = [p for p in json.loads(body) if p["id"] != "fabrikam"]
+    emu.fault(method="GET", path="/api/publishers", status=200,
+              body=json.dumps(pubs), count=-1)
+    # readdir's ENOENT is an empty directory to glibc (a directory
+    # removed while read): what a user sees is nothing in it.
+    assert os.listdir(m.p("publishers", "fabrikam", "offers")) == []
+    # At once, not after cache_ttl (30 s here).
+    assert "fabrikam" not in os.listdir(m.p("publishers"))
+
+
+# --------------------------------------------------------------- offers
+
+def test_an_offer_that_answers_404_leaves_the_listing_at_once(emu,
+                                                              make_mount):
+    """The listing is cached for the ttl; an offer deleted since answers
+    404, and that drops the listing so the next ls asks again."""
+    m = make_mount(emu)
+    offers = m.p("publishers", "contoso", "offers")
+    assert "contoso-vm" in os.listdir(offers)
+    _, body = emu.call("GET", OFFERS + "?api-version=2017-10-31",
+                       headers={"Authorization": "Bearer sandbox-token"})
+    rest = [o for o in json.loads(body) if o["id"] != "contoso-vm"]
+    emu.fault(method="GET", path=OFFERS, status=200, body=json.dumps(rest),
+              count=-1)
+    emu.fault(method="GET", path=VM + "*", status=404, count=-1)
+    assert errno_of(read_bytes, m.offer("contoso-vm", "offer.json")) == \
+        errno.ENOENT
+    assert "contoso-vm" not in os.listdir(offers)
+    r = run(["cp", "-r", offers, os.path.join(m.tmp, "c")], timeout=60)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+# ---------------------------------------------------------------- slots
+
+@pytest.mark.parametrize("offer", ["contoso-vm", "contoso-draft"])
+def test_slots_list_only_what_opens(emu, make_mount, offer):
+    m = make_mount(emu)
+    emu.fault(method="GET", path=f"{OFFERS}/{offer}/slot/draft", status=404,
+              count=-1)
+    s = m.offer(offer, "slots")
+    assert "draft.json" not in os.listdir(s)
+    every_listed_name_stats_and_opens(s)
+
+
+# ----------------------------------------------------------- operations
+
+def test_an_operation_whose_document_answers_404(emu, make_mount,
+                                                  tmpdir_short):
+    """The submissions listing names an operation whose own GET answers
+    404: the operation is listed (its status is the listing's), its
+    operation.json is not, and copies of the offer complete."""
+    emu.fault(method="GET", path=f"{VM}/operations/{OP1}*", status=404,
+              count=-1)
+    m = make_mount(emu)
+    op = m.offer("contoso-vm", "operations", OP1)
+    assert OP1 in os.listdir(m.offer("contoso-vm", "operations"))
+    assert os.listdir(op) == ["status"]
+    assert errno_of(os.stat, os.path.join(op, "operation.json")) == \
+        errno.ENOENT
+    src = m.offer("contoso-vm")
+    every_listed_name_stats_and_opens(src)
+    copies_complete(src, tmpdir_short)
+
+
+def test_latest_always_points_at_a_listed_operation(emu, mnt):
+    ops = mnt.offer("contoso-vm", "operations")
+    target = os.readlink(os.path.join(ops, "latest"))
+    assert target in os.listdir(ops)
+    assert os.path.isdir(os.path.join(ops, "latest"))
