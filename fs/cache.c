@@ -405,6 +405,15 @@ int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 	return err;
 }
 
+int cache_peek(const char *key, struct doc **out)
+{
+	pthread_mutex_lock(&cache.lock);
+	struct entry *e = entry_find(key, 0);
+	*out = e ? doc_get(e->doc) : NULL;
+	pthread_mutex_unlock(&cache.lock);
+	return *out ? 0 : -ENOENT;
+}
+
 void cache_invalidate(const char *key, int prefix)
 {
 	size_t klen = strlen(key);

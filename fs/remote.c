@@ -113,6 +113,18 @@ int remote_get(const struct remote_kind *kind, const char *const *ids,
 	return err == -EKEYREJECTED ? -EACCES : err;
 }
 
+int remote_peek(const struct remote_kind *kind, const char *const *ids,
+		size_t nids, struct doc **out)
+{
+	struct buf key = BUF_INIT;
+	*out = NULL;
+	int err = remote_key(ids, nids, kind->name, &key);
+	if (!err)
+		err = cache_peek(key.data, out);
+	buf_free(&key);
+	return err;
+}
+
 void remote_invalidate_scope(const char *const *scope, size_t n)
 {
 	struct buf key = BUF_INIT;

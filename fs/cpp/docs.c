@@ -106,11 +106,12 @@ KIND_URL(url_version, API_VERSION)
 KIND_URL(url_submissions, API_SUBMISSIONS)
 
 /* An offer that answers 404 has gone since its publisher's listing was
- * fetched (or the listing is wrong): drop that listing, so that the next
- * ls asks again instead of naming it until the ttl runs out. The same for
- * a publisher whose offer listing answers 404, and /api/publishers. Its
- * own 404 stays remembered, so an inconsistent server costs one listing
- * per ttl, not one per stat. */
+ * fetched (or the listing is wrong): when the listing in the cache names
+ * it, that listing goes, so that the next ls asks again instead of naming
+ * it until the ttl runs out. The same for a publisher whose offer listing
+ * answers 404 and /api/publishers. The 404 itself stays remembered, so an
+ * inconsistent server costs one listing per ttl, not one per stat, and a
+ * name that no listing had (a typo looked up) costs nothing. */
 static void offer_gone(const char *const *ids, size_t n);
 static void publisher_gone(const char *const *ids, size_t n);
 
@@ -135,16 +136,29 @@ static const struct {
 			     2},
 };
 
+/* Drops the listing of kind keyed by ids[0..nids) if it names id. */
+static void listing_drop_if_named(enum api_doc kind, const char *const *ids,
+				  size_t nids, const char *id)
+{
+	struct doc *d;
+	if (remote_peek(&kinds[kind].kind, ids, nids, &d) != 0)
+		return;
+	int named = docs_listing_has(d, id) == 0;
+	doc_put(d);
+	if (named)
+		remote_invalidate(&kinds[kind].kind, ids, nids);
+}
+
 static void offer_gone(const char *const *ids, size_t n)
 {
 	(void)n;
-	remote_invalidate(&kinds[API_OFFERS].kind, ids, 1);
+	listing_drop_if_named(API_OFFERS, ids, 1, ids[1]);
 }
 
 static void publisher_gone(const char *const *ids, size_t n)
 {
 	(void)n;
-	remote_invalidate(&kinds[API_PUBLISHERS].kind, ids, 0);
+	listing_drop_if_named(API_PUBLISHERS, ids, 0, ids[0]);
 }
 
 int docs_get(enum api_doc kind, const char *const *ids, struct doc **out)

@@ -51,6 +51,9 @@ void cache_cleanup(void);
  * (404/403 answers are remembered for the ttl too). */
 int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 	      struct doc **out);
+/* The doc key holds now, fresh or not, without fetching: 0 and *out
+ * referenced, or -ENOENT when it holds none. */
+int cache_peek(const char *key, struct doc **out);
 /* Marks the start of one file-system request on this thread: documents
  * received from now on are fresh for the rest of it whatever the ttl.
  * Threads that never call it (the poller) only see the ttl. */

@@ -43,6 +43,10 @@ int remote_fetch_url(const char *url, struct rest_result *res);
  * are remembered for the ttl; a rejected token is not. */
 int remote_get(const struct remote_kind *kind, const char *const *ids,
 	       size_t nids, struct doc **out);
+/* The document the cache holds for ids, fresh or not, without a
+ * request: 0 and a referenced doc, or -ENOENT. */
+int remote_peek(const struct remote_kind *kind, const char *const *ids,
+		size_t nids, struct doc **out);
 /* Forgets every document whose leading ids are scope[0..n). */
 void remote_invalidate_scope(const char *const *scope, size_t n);
 /* Forgets one document. */

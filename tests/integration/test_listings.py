@@ -222,6 +222,20 @@ def test_a_publisher_whose_offers_answer_404_leaves_the_listing(
     assert "fabrikam" not in os.listdir(m.p("publishers"))
 
 
+def test_a_name_no_listing_had_drops_no_listing(emu, make_mount):
+    """Only a listing that named what answered 404 is asked again: a
+    typo looked up costs its own GET, not the listings'."""
+    m = make_mount(emu)
+    os.listdir(m.p("publishers"))
+    os.listdir(m.p("publishers", "contoso", "offers"))
+    emu.clear_requests()
+    assert errno_of(os.stat, m.p("publishers", "nobody")) == errno.ENOENT
+    assert errno_of(os.stat, m.offer("nothing")) == errno.ENOENT
+    os.listdir(m.p("publishers"))
+    os.listdir(m.p("publishers", "contoso", "offers"))
+    assert list(gets(emu, "/api/")) == ["/api/publishers/nobody/offers"]
+
+
 # --------------------------------------------------------------- offers
 
 def test_an_offer_that_answers_404_leaves_the_listing_at_once(emu,
