@@ -270,6 +270,19 @@ def test_slots_list_only_what_opens(emu, make_mount, offer):
     every_listed_name_stats_and_opens(s)
 
 
+def test_a_slot_that_could_not_be_asked_for_fails_the_listing(emu,
+                                                               make_mount):
+    """A 500 is not "no such slot": slots/ says EIO rather than list one
+    file fewer, so that cp -r reports the copy as incomplete; the next ls,
+    once the server answers, lists it."""
+    m = make_mount(emu, "retries=0")
+    emu.fault(method="GET", path=f"{VM}/slot/preview", status=500, count=1)
+    s = m.offer("contoso-vm", "slots")
+    assert errno_of(os.listdir, s) == errno.EIO
+    assert sorted(os.listdir(s)) == ["draft.json", "preview.json",
+                                     "production.json"]
+
+
 # ----------------------------------------------------------- operations
 
 def test_an_operation_whose_document_answers_404(emu, make_mount,
