@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "partnerfs/cache.h"
+#include "partnerfs/list.h"
 
 /* A doc is handed out as a plain pointer; its reference count sits in front
  * of it so callers see an ordinary struct. */
@@ -17,7 +18,9 @@ struct doc_box {
 };
 
 struct entry {
-	struct entry *next;
+	struct entry *next, **pprev; /* its bucket's chain */
+	/* On cache.age, oldest fetch first (see cache_evict_locked). */
+	struct list_link age;
 	char *key;
 	struct doc *doc; /* NULL while only an error is remembered */
 	int err;	 /* remembered -ENOENT / -EACCES, else 0 */
@@ -35,12 +38,19 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct entry *buckets[CACHE_BUCKETS];
+	/* Every entry, ordered by `fetched`: never answered or forgotten
+	 * ones (fetched 0) at the head, the last answer stored at the tail.
+	 * Each change of `fetched` is to 0 or to now, so moving the entry to
+	 * the head or the tail keeps the order without a search. */
+	struct list_link age;
 	double ttl;
 	size_t max_entries;
 	size_t sweep_at; /* entries count that starts the next sweep */
 	size_t entries;
 	unsigned long hits, misses, prefetch_used;
-} cache = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+} cache = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	   .cond = PTHREAD_COND_INITIALIZER,
+	   .age = LIST_INIT(cache.age)};
 
 struct doc_note {
 	struct doc_note *next;
@@ -179,6 +189,19 @@ void cache_scope_accept_age(double seconds)
 	scope_accept_age = seconds;
 }
 
+struct cache_scope cache_scope_current(void)
+{
+	struct cache_scope s = {scope_start, scope_active, scope_accept_age};
+	return s;
+}
+
+void cache_scope_enter(const struct cache_scope *s)
+{
+	scope_start = s->start;
+	scope_active = s->active;
+	scope_accept_age = s->accept_age;
+}
+
 static int timespec_before(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec < b->tv_sec ||
@@ -191,6 +214,20 @@ static double seconds_since(const struct timespec *t)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - t->tv_sec) +
 	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* The stalest first: an entry that now holds nothing goes to the head. */
+static void entry_age_reset(struct entry *e)
+{
+	list_del(&e->age);
+	list_add(&cache.age, &e->age);
+}
+
+/* An answer stored now is the newest: the tail. */
+static void entry_age_now(struct entry *e)
+{
+	list_del(&e->age);
+	list_add(cache.age.prev, &e->age);
 }
 
 static struct entry *entry_find(const char *key, int create)
@@ -207,7 +244,12 @@ static struct entry *entry_find(const char *key, int create)
 		return NULL;
 	}
 	e->next = *head;
+	if (e->next)
+		e->next->pprev = &e->next;
+	e->pprev = head;
 	*head = e;
+	e->age.prev = e->age.next = &e->age;
+	entry_age_reset(e);
 	cache.entries++;
 	return e;
 }
@@ -220,6 +262,7 @@ static void entry_forget(struct entry *e)
 	e->fetched.tv_sec = 0;
 	e->fetched.tv_nsec = 0;
 	e->gen++;
+	entry_age_reset(e);
 }
 
 static int entry_is_idle(const struct entry *e)
@@ -227,53 +270,64 @@ static int entry_is_idle(const struct entry *e)
 	return !e->fetching && !e->waiters;
 }
 
-static void entry_drop(struct entry **p)
+static void entry_drop(struct entry *e)
 {
-	struct entry *e = *p;
-	*p = e->next;
+	*e->pprev = e->next;
+	if (e->next)
+		e->next->pprev = e->pprev;
+	list_del(&e->age);
 	doc_put(e->doc);
 	free(e->key);
 	free(e);
 	cache.entries--;
 }
 
+static int entry_is_expired(const struct entry *e, const struct timespec *now)
+{
+	double age = (double)(now->tv_sec - e->fetched.tv_sec) +
+		     (double)(now->tv_nsec - e->fetched.tv_nsec) / 1e9;
+	return age >= cache.ttl;
+}
+
+/* The expired entries are the head of cache.age, up to the first that is
+ * not: only those are looked at. The busy ones among them (a fetch or its
+ * waiters hold them) are stepped over, and there are at most as many of
+ * those as threads. */
 static void cache_sweep_expired_locked(void)
 {
-	for (size_t b = 0; b < CACHE_BUCKETS; b++)
-		for (struct entry **p = &cache.buckets[b]; *p;) {
-			if (entry_is_idle(*p) &&
-			    seconds_since(&(*p)->fetched) >= cache.ttl)
-				entry_drop(p);
-			else
-				p = &(*p)->next;
-		}
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (struct list_link *l = cache.age.next, *next; l != &cache.age;
+	     l = next) {
+		struct entry *e = list_entry(l, struct entry, age);
+		next = l->next;
+		if (!entry_is_expired(e, &now))
+			break;
+		if (entry_is_idle(e))
+			entry_drop(e);
+	}
 	cache.sweep_at = cache.entries * 2 > 1024 ? cache.entries * 2 : 1024;
 }
 
 /* Bounds memory. An expired entry serves nobody: whenever the count has
- * doubled since the last sweep, one pass drops every idle one (keys asked
- * for once, operations long finished, 404s remembered), so memory follows
- * what was fetched within the ttl, not everything ever fetched. Past
- * cache_max, the stalest go too, one scan each. Linear, but amortised. */
+ * doubled since the last sweep, the expired ones go (keys asked for once,
+ * operations long finished, 404s remembered), so memory follows what was
+ * fetched within the ttl, not everything ever fetched. Past cache_max the
+ * head of cache.age goes, one entry per entry too many: that is the
+ * expired ones first (they are the head), then the stalest. Entries being
+ * fetched or waited on are stepped over, never dropped. Each entry is
+ * dropped once, so this is O(1) amortised per insert. */
 static void cache_evict_locked(void)
 {
-	if (cache.entries >= cache.sweep_at ||
-	    (cache.max_entries && cache.entries > cache.max_entries))
+	if (cache.entries >= cache.sweep_at)
 		cache_sweep_expired_locked();
-	while (cache.max_entries && cache.entries > cache.max_entries) {
-		struct entry **victim = NULL;
-		for (size_t b = 0; b < CACHE_BUCKETS; b++)
-			for (struct entry **p = &cache.buckets[b]; *p;
-			     p = &(*p)->next)
-				if (entry_is_idle(*p) &&
-				    (!victim ||
-				     seconds_since(&(*p)->fetched) >
-					     seconds_since(
-						     &(*victim)->fetched)))
-					victim = p;
-		if (!victim)
-			return;
-		entry_drop(victim);
+	struct list_link *l = cache.age.next;
+	while (cache.max_entries && cache.entries > cache.max_entries &&
+	       l != &cache.age) {
+		struct entry *e = list_entry(l, struct entry, age);
+		l = l->next;
+		if (entry_is_idle(e))
+			entry_drop(e);
 	}
 }
 
@@ -364,6 +418,7 @@ int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 			e->answers++;
 			e->prefetched = scope_prefetch;
 			clock_gettime(CLOCK_MONOTONIC, &e->fetched);
+			entry_age_now(e);
 		}
 	}
 	pthread_cond_broadcast(&cache.cond);
@@ -373,6 +428,15 @@ int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 	if (err)
 		doc_put(fresh);
 	return err;
+}
+
+int cache_peek(const char *key, struct doc **out)
+{
+	pthread_mutex_lock(&cache.lock);
+	struct entry *e = entry_find(key, 0);
+	*out = e ? doc_get(e->doc) : NULL;
+	pthread_mutex_unlock(&cache.lock);
+	return *out ? 0 : -ENOENT;
 }
 
 void cache_invalidate(const char *key, int prefix)
@@ -413,6 +477,7 @@ void cache_cleanup(void)
 		}
 		cache.buckets[b] = NULL;
 	}
+	cache.age.prev = cache.age.next = &cache.age;
 	cache.entries = 0;
 	pthread_mutex_unlock(&cache.lock);
 }

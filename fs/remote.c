@@ -67,18 +67,23 @@ static int remote_prepare(const struct remote_kind *kind,
 static int remote_fetch(void *arg, struct doc **out)
 {
 	const struct remote_req *r = arg;
-	if (r->kind->fetch)
-		return r->kind->fetch(r->ids, r->nids, out);
-	struct rest_result res;
-	struct buf url = BUF_INIT;
-	rest_result_init(&res);
-	int err = r->kind->url(r->ids, r->nids, &url);
-	if (!err)
-		err = remote_fetch_url(url.data, &res);
-	if (!err)
-		err = remote_prepare(r->kind, &res, url.data, out);
-	buf_free(&url);
-	rest_result_free(&res);
+	int err;
+	if (r->kind->fetch) {
+		err = r->kind->fetch(r->ids, r->nids, out);
+	} else {
+		struct rest_result res;
+		struct buf url = BUF_INIT;
+		rest_result_init(&res);
+		err = r->kind->url(r->ids, r->nids, &url);
+		if (!err)
+			err = remote_fetch_url(url.data, &res);
+		if (!err)
+			err = remote_prepare(r->kind, &res, url.data, out);
+		buf_free(&url);
+		rest_result_free(&res);
+	}
+	if (err == -ENOENT && r->kind->gone)
+		r->kind->gone(r->ids, r->nids);
 	return err;
 }
 
@@ -106,6 +111,18 @@ int remote_get(const struct remote_kind *kind, const char *const *ids,
 		err = cache_get(key.data, remote_fetch, &r, out);
 	buf_free(&key);
 	return err == -EKEYREJECTED ? -EACCES : err;
+}
+
+int remote_peek(const struct remote_kind *kind, const char *const *ids,
+		size_t nids, struct doc **out)
+{
+	struct buf key = BUF_INIT;
+	*out = NULL;
+	int err = remote_key(ids, nids, kind->name, &key);
+	if (!err)
+		err = cache_peek(key.data, out);
+	buf_free(&key);
+	return err;
 }
 
 void remote_invalidate_scope(const char *const *scope, size_t n)

@@ -138,9 +138,15 @@ int tree_list(const struct node *dir, node_fill_fn fill, void *ctx)
 		}
 		struct node child = *dir;
 		child.type = row;
-		if (row->exists && row->exists(&child) != 0)
+		int err = row->exists ? row->exists(&child) : 0;
+		if (err == -ENOENT)
 			continue; /* e.g. "latest" before any operation */
-		int err = fill(ctx, last, &child);
+		/* Not known to be absent (EIO, EACCES): the listing fails
+		 * rather than leave out a name that may be there, so that a
+		 * copy of the tree is never silently short of it. */
+		if (err)
+			return err;
+		err = fill(ctx, last, &child);
 		if (err)
 			return err;
 	}

@@ -77,6 +77,7 @@ int operations_latest_exists(const struct node *n);
 int operations_latest_link(const struct node *n, char *buf, size_t size);
 int operation_status_show(const struct node *n, struct content *out);
 int operation_json_show(const struct node *n, struct content *out);
+int operation_json_exists(const struct node *n);
 int operation_wait(const struct node *n, struct content *out);
 
 #endif

@@ -105,21 +105,61 @@ KIND_URL(url_slot, API_SLOT)
 KIND_URL(url_version, API_VERSION)
 KIND_URL(url_submissions, API_SUBMISSIONS)
 
+/* An offer that answers 404 has gone since its publisher's listing was
+ * fetched (or the listing is wrong): when the listing in the cache names
+ * it, that listing goes, so that the next ls asks again instead of naming
+ * it until the ttl runs out. The same for a publisher whose offer listing
+ * answers 404 and /api/publishers. The 404 itself stays remembered, so an
+ * inconsistent server costs one listing per ttl, not one per stat, and a
+ * name that no listing had (a typo looked up) costs nothing. */
+static void offer_gone(const char *const *ids, size_t n);
+static void publisher_gone(const char *const *ids, size_t n);
+
 /* Per API document: its kind, and how many ids key it. */
 static const struct {
 	struct remote_kind kind;
 	size_t nids;
 } kinds[] = {
 	[API_PUBLISHERS] = {{"publishers", url_publishers, prepare_listing}, 0},
-	[API_OFFERS] = {{"offers", url_offers, prepare_listing}, 1},
-	[API_OFFER] = {{"offer", url_offer, prepare_offer}, 2},
-	[API_STATUS] = {{"status", url_status, prepare_status}, 2},
+	[API_OFFERS] = {{"offers", url_offers, prepare_listing, NULL,
+			 publisher_gone},
+			1},
+	[API_OFFER] = {{"offer", url_offer, prepare_offer, NULL, offer_gone},
+		       2},
+	[API_STATUS] = {{"status", url_status, prepare_status, NULL,
+			 offer_gone},
+			2},
 	[API_SLOT] = {{"slot", url_slot, NULL}, 3},
 	[API_VERSION] = {{"version", url_version, NULL}, 3},
 	[API_SUBMISSIONS] = {{"submissions", url_submissions,
 			      prepare_submissions},
 			     2},
 };
+
+/* Drops the listing of kind keyed by ids[0..nids) if it names id. */
+static void listing_drop_if_named(enum api_doc kind, const char *const *ids,
+				  size_t nids, const char *id)
+{
+	struct doc *d;
+	if (remote_peek(&kinds[kind].kind, ids, nids, &d) != 0)
+		return;
+	int named = docs_listing_has(d, id) == 0;
+	doc_put(d);
+	if (named)
+		remote_invalidate(&kinds[kind].kind, ids, nids);
+}
+
+static void offer_gone(const char *const *ids, size_t n)
+{
+	(void)n;
+	listing_drop_if_named(API_OFFERS, ids, 1, ids[1]);
+}
+
+static void publisher_gone(const char *const *ids, size_t n)
+{
+	(void)n;
+	listing_drop_if_named(API_PUBLISHERS, ids, 0, ids[0]);
+}
 
 int docs_get(enum api_doc kind, const char *const *ids, struct doc **out)
 {

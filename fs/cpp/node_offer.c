@@ -9,6 +9,7 @@
 #include "cpp.h"
 #include "docs.h"
 #include "partnerfs/config.h"
+#include "partnerfs/fanout.h"
 #include "partnerfs/jsonutil.h"
 #include "partnerfs/log.h"
 
@@ -27,22 +28,73 @@ static int publisher_is_configured(const char *pub)
 	return 0;
 }
 
+/* A publisher is found through its offer listing: 404 (ENOENT), 403
+ * (EACCES), else it is there; the listing is cached for the next ls. */
+static int publisher_lookup(const char *pub)
+{
+	struct doc *d;
+	const char *ids[] = {pub};
+	int err = docs_get(API_OFFERS, ids, &d);
+	doc_put(d);
+	return err;
+}
+
+/* A name of -o publishers= is taken on trust, except that one the API
+ * says does not exist (404) is not there: listing it would name a
+ * directory whose offers/ then fails (cp -r, rsync). Any other error is
+ * the offers/ listing's to report. */
+static int configured_publisher_exists(const char *pub)
+{
+	return publisher_lookup(pub) == -ENOENT ? -ENOENT : 0;
+}
+
 int publisher_exists(const struct node *n)
 {
 	if (publisher_is_configured(n->cap[CPP_PUB]))
-		return 0;
+		return configured_publisher_exists(n->cap[CPP_PUB]);
 	struct doc *d;
-	const char *ids[] = {n->cap[CPP_PUB], n->cap[CPP_OFFER]};
-	if (!pfs_config.publishers && docs_get(API_PUBLISHERS, ids, &d) == 0) {
+	if (!pfs_config.publishers && docs_get(API_PUBLISHERS, NULL, &d) == 0) {
 		int err = docs_listing_has(d, n->cap[CPP_PUB]);
 		doc_put(d);
 		if (err == 0)
 			return 0;
 	}
-	/* Any other name is looked up on demand: its offer listing answers
-	 * 404 (ENOENT) or 403 (EACCES), and is cached for the next ls. */
-	int err = docs_get(API_OFFERS, ids, &d);
-	doc_put(d);
+	/* Any other name is looked up on demand. */
+	return publisher_lookup(n->cap[CPP_PUB]);
+}
+
+/* The names of -o publishers=, each looked up (FANOUT_MAX at a time). */
+struct configured {
+	char **names;
+	int *err;
+};
+
+static void configured_probe_one(void *arg, size_t i)
+{
+	struct configured *c = arg;
+	c->err[i] = configured_publisher_exists(c->names[i]);
+}
+
+static int configured_list(struct node_lister *lc)
+{
+	char *copy = strdup(pfs_config.publishers), *save = NULL;
+	size_t n = 0, cap = 1;
+	for (const char *p = pfs_config.publishers; *p; p++)
+		cap += *p == ',';
+	struct configured c = {calloc(cap, sizeof(char *)),
+			       calloc(cap, sizeof(int))};
+	int err = copy && c.names && c.err ? 0 : -ENOMEM;
+	for (char *p = err ? NULL : strtok_r(copy, ",", &save); p && n < cap;
+	     p = strtok_r(NULL, ",", &save))
+		c.names[n++] = p;
+	if (!err)
+		fanout(n, configured_probe_one, &c);
+	for (size_t i = 0; !err && i < n; i++)
+		if (c.err[i] == 0)
+			err = node_list_id(lc, c.names[i]);
+	free(c.err);
+	free(c.names);
+	free(copy);
 	return err;
 }
 
@@ -50,17 +102,8 @@ int publisher_list(const struct node_type *row, const struct node *parent,
 		   node_fill_fn fill, void *ctx)
 {
 	struct node_lister lc = {row, parent, fill, ctx};
-	if (pfs_config.publishers) {
-		char *copy = strdup(pfs_config.publishers), *save = NULL;
-		if (!copy)
-			return -ENOMEM;
-		int err = 0;
-		for (char *p = strtok_r(copy, ",", &save); p && !err;
-		     p = strtok_r(NULL, ",", &save))
-			err = node_list_id(&lc, p);
-		free(copy);
-		return err;
-	}
+	if (pfs_config.publishers)
+		return configured_list(&lc);
 	struct doc *d;
 	int err = docs_get(API_PUBLISHERS, NULL, &d);
 	if (err)
@@ -145,7 +188,9 @@ int slot_show(const struct node *n, struct content *out)
 }
 
 /* A slot the offer never reached answers 404 (doc/cpp-api.md §6.2); listing
- * it anyway would show a name that stat, find and tar then fail on. */
+ * it anyway would show a name that stat, find and tar then fail on. The
+ * draft is asked too: every offer has one, but a listing names only what
+ * answered, and a reader of slots/ wants the document anyway. */
 int slot_exists(const struct node *n)
 {
 	const char *ids[] = {n->cap[CPP_PUB], n->cap[CPP_OFFER], n->type->arg};
@@ -183,6 +228,9 @@ int offer_status_show(const struct node *n, struct content *out)
 	return err;
 }
 
+/* Versions looked for at most: a bound on a number the server sends. */
+#define VERSIONS_MAX 100000
+
 /* The offer's "version". It bounds the stored versions but is not their
  * count: a new offer is version 1 before anything was published
  * (doc/cpp-api.md §12 #23, #24). */
@@ -209,40 +257,6 @@ static int version_stored(const struct node *n, long long v)
 	return err;
 }
 
-/* Versions 1..k are stored, k <= version. The API has no listing of
- * them: ask for the newest (the one a reader wants anyway), and only
- * when it is missing search below it. */
-static int offer_version_count(const struct node *n, long long *count)
-{
-	long long hi;
-	int err = offer_version_field(n, &hi);
-	if (err)
-		return err;
-	if (hi > 100000)
-		hi = 100000;
-	long long lo = 0; /* stored (trivially) */
-	if (hi > 0) {
-		err = version_stored(n, hi);
-		if (err == 0)
-			lo = hi;
-		else if (err != -ENOENT)
-			return err;
-		hi--;
-	}
-	while (lo < hi) {
-		long long mid = lo + (hi - lo + 1) / 2;
-		err = version_stored(n, mid);
-		if (err == 0)
-			lo = mid;
-		else if (err == -ENOENT)
-			hi = mid - 1;
-		else
-			return err;
-	}
-	*count = lo;
-	return 0;
-}
-
 int version_exists(const struct node *n)
 {
 	char *end;
@@ -254,19 +268,54 @@ int version_exists(const struct node *n)
 	int err = offer_version_field(n, &version);
 	if (err)
 		return err;
-	return v <= version ? version_stored(n, v) : -ENOENT;
+	if (v > version || v > VERSIONS_MAX)
+		return -ENOENT;
+	return version_stored(n, v);
 }
 
+/* The candidates 1..version of one listing and what each GET answered. */
+struct version_probe {
+	const struct node *parent;
+	int *err; /* [v - 1] */
+};
+
+static void version_probe_one(void *arg, size_t i)
+{
+	struct version_probe *vp = arg;
+	vp->err[i] = version_stored(vp->parent, (long long)i + 1);
+}
+
+/* The API has no listing of versions, and a server need not keep every
+ * old one (a version it no longer serves answers 404): so each of
+ * 1..version is asked for, through the cache, and only those that answer
+ * are listed, the very test version_exists makes. A listing never names
+ * what stat or open would then deny, and cp -r, rsync and tar of an offer
+ * do not fail on a hole. That is one GET per version where a search for
+ * the newest took log(version), but a recursive tool stats and reads every
+ * listed version anyway, and now finds each in the cache; a names-only ls
+ * pays for them, FANOUT_MAX at a time. */
 int version_list(const struct node_type *row, const struct node *parent,
 		 node_fill_fn fill, void *ctx)
 {
-	long long count;
-	int err = offer_version_count(parent, &count);
-	for (long long v = 1; !err && v <= count; v++) {
+	long long hi;
+	int err = offer_version_field(parent, &hi);
+	if (err || hi < 1)
+		return err;
+	if (hi > VERSIONS_MAX)
+		hi = VERSIONS_MAX;
+	struct version_probe vp = {parent, calloc((size_t)hi, sizeof(int))};
+	if (!vp.err)
+		return -ENOMEM;
+	fanout((size_t)hi, version_probe_one, &vp);
+	for (long long v = 1; !err && v <= hi; v++) {
 		char name[24];
 		snprintf(name, sizeof(name), "%lld", v);
-		err = node_fill_child(row, parent, name, fill, ctx);
+		if (vp.err[v - 1] == 0)
+			err = node_fill_child(row, parent, name, fill, ctx);
+		else if (vp.err[v - 1] != -ENOENT)
+			err = vp.err[v - 1]; /* not known: say so, not less */
 	}
+	free(vp.err);
 	return err;
 }
 

@@ -129,6 +129,17 @@ int operation_status_show(const struct node *n, struct content *out)
 	return err;
 }
 
+/* operation.json is the GET of the operation's location. A server may
+ * list an operation (its submissions) that it no longer serves (404): the
+ * operation and its status, which the listing gives, are shown, and
+ * operation.json is not, rather than listed and then ENOENT to stat, cp
+ * and tar. Once the document is in the tracker this asks nothing. */
+int operation_json_exists(const struct node *n)
+{
+	OP_OF(n, scope);
+	return tracker_fetch_doc(scope, n->cap[CPP_NAME]);
+}
+
 int operation_json_show(const struct node *n, struct content *out)
 {
 	OP_OF(n, scope);

@@ -56,6 +56,7 @@ const struct node_type cpp_rows[CPP_ROW_COUNT] = {
 	[ROW_SLOT_DRAFT] = {.pattern = OFFER "/slots/draft.json",
 			    .mode = RO_FILE,
 			    .arg = "draft",
+			    .exists = slot_exists,
 			    .show = slot_show},
 	[ROW_SLOT_PREVIEW] = {.pattern = OFFER "/slots/preview.json",
 			      .mode = RO_FILE,
@@ -87,6 +88,7 @@ const struct node_type cpp_rows[CPP_ROW_COUNT] = {
 			   .show = operation_status_show},
 	[ROW_OP_JSON] = {.pattern = OPERATION "/operation.json",
 			 .mode = RO_FILE,
+			 .exists = operation_json_exists,
 			 .show = operation_json_show},
 	/* Never listed: recursive tools must not block in it. */
 	[ROW_OP_WAIT] = {.pattern = OPERATION "/wait",

@@ -51,6 +51,9 @@ void cache_cleanup(void);
  * (404/403 answers are remembered for the ttl too). */
 int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 	      struct doc **out);
+/* The doc key holds now, fresh or not, without fetching: 0 and *out
+ * referenced, or -ENOENT when it holds none. */
+int cache_peek(const char *key, struct doc **out);
 /* Marks the start of one file-system request on this thread: documents
  * received from now on are fresh for the rest of it whatever the ttl.
  * Threads that never call it (the poller) only see the ttl. */
@@ -65,6 +68,16 @@ void cache_scope_prefetch(int on);
 /* Documents a prefetch stored that a reader then took. */
 unsigned long cache_prefetch_used(void);
 double cache_ttl_s(void);
+/* The scope of this thread, for a helper thread that works for the same
+ * request (fanout.c) to enter: the documents the request already has stay
+ * fresh for it too, even with a ttl of 0. */
+struct cache_scope {
+	struct timespec start;
+	int active;
+	double accept_age;
+};
+struct cache_scope cache_scope_current(void);
+void cache_scope_enter(const struct cache_scope *s);
 /* Drops key, and every key starting with key when prefix is nonzero. */
 void cache_invalidate(const char *key, int prefix);
 

@@ -28,6 +28,11 @@ struct remote_kind {
 	 * merged, ...), notes attached, each page fetched with
 	 * remote_fetch_url. 0 or -errno. NULL: one GET. */
 	int (*fetch)(const char *const *ids, size_t nids, struct doc **out);
+	/* Called when the server answers a fetch of this document with 404
+	 * (not when the cache serves a remembered 404): whatever listed it
+	 * is out of date, and a listing must not name what does not open.
+	 * Runs without the cache lock. May be NULL. */
+	void (*gone)(const char *const *ids, size_t nids);
 };
 
 /* One GET for a kind's fetch(): as rest_perform, except that a refused
@@ -38,6 +43,10 @@ int remote_fetch_url(const char *url, struct rest_result *res);
  * are remembered for the ttl; a rejected token is not. */
 int remote_get(const struct remote_kind *kind, const char *const *ids,
 	       size_t nids, struct doc **out);
+/* The document the cache holds for ids, fresh or not, without a
+ * request: 0 and a referenced doc, or -ENOENT. */
+int remote_peek(const struct remote_kind *kind, const char *const *ids,
+		size_t nids, struct doc **out);
 /* Forgets every document whose leading ids are scope[0..n). */
 void remote_invalidate_scope(const char *const *scope, size_t n);
 /* Forgets one document. */
