@@ -38,6 +38,9 @@ def test_install_puts_binary_man_page_helper_and_examples_in_place(inst):
     helper = inst.staged(os.path.join(inst.sbindir, "mount.partnerfs"))
     assert os.access(binary, os.X_OK)
     assert os.access(helper, os.X_OK)
+    # mount(8) tries mount.fuse.partnerfs first for -t fuse.partnerfs.
+    assert os.readlink(inst.staged(os.path.join(
+        inst.sbindir, "mount.fuse.partnerfs"))) == "mount.partnerfs"
     assert os.path.isfile(inst.staged(os.path.join(inst.mandir, "man1",
                                                    "partnerfs.1")))
     for name in EXAMPLES:
