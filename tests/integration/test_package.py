@@ -5,7 +5,8 @@ install ./partnerfs_*.deb` installs it; an /etc/fstab line of type
 fuse.partnerfs mounts the emulator with `mount /mnt/...` through the
 installed files only (and `mount -t partnerfs` too), `umount` unmounts;
 `apt-get purge partnerfs` leaves nothing behind. And the version is one:
-`partnerfs -V`, meson's project version and debian/changelog agree.
+`partnerfs -V`, meson's project version and debian/changelog agree, and
+a package build stops when they do not.
 
 The package is built in a temporary copy of the tracked files, so nothing
 is left in the tree. The package tests change the machine (they install a
@@ -64,6 +65,25 @@ def test_version_is_the_same_in_partnerfs_meson_and_debian_changelog():
     shown = r.stdout.splitlines()[0]
     assert shown == f"partnerfs {meson_version()}"
     assert shown == f"partnerfs {upstream(changelog_version())}"
+
+
+def test_package_build_stops_when_the_changelog_names_another_version(
+        tmp_path):
+    if not (shutil.which("dpkg-buildpackage") and shutil.which("dh")):
+        pytest.skip("needs dpkg-buildpackage and debhelper "
+                    "(tools/install-deps)")
+    src = tmp_path / "partnerfs"
+    copy_tracked_files(str(src))
+    changelog = src / "debian" / "changelog"
+    text = changelog.read_text()
+    changelog.write_text(text.replace(f"partnerfs ({changelog_version()})",
+                                      "partnerfs (9.9.9-1)", 1))
+    r = run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src,
+            timeout=120)
+    assert r.returncode != 0
+    assert (f"meson.build says {meson_version()}, debian/changelog 9.9.9"
+            in r.stdout + r.stderr)
+    assert not list(tmp_path.glob("*.deb"))
 
 
 def why_no_package():
