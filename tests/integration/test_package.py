@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, EMULATOR, PARTNERFS, REPO
+from conftest import EMULATOR, PARTNERFS, REPO
 from installed import kill_leftovers, processes_naming
 from util import run
 
