@@ -1,7 +1,9 @@
 """`meson install` into a temporary DESTDIR: the files land where they
 should, the installed binary runs (-V, -h, a mount against the emulator),
 the man page renders without warnings and documents every option and file,
-and the example systemd units pass `systemd-analyze verify`."""
+and the example systemd units pass `systemd-analyze verify`; tools/release
+refuses uncommitted changes and (slow, PARTNERFS_TEST_DIST=1) makes a
+tarball that builds and passes its unit tests."""
 import glob
 import os
 import re
@@ -12,7 +14,7 @@ import time
 import pytest
 
 from conftest import REPO
-from installed import install_fixture, namespace_usable, ns_run
+from installed import install_fixture, meson_info, namespace_usable, ns_run
 from util import run
 
 MAN_SRC = os.path.join(REPO, "doc", "partnerfs.1")
@@ -38,6 +40,9 @@ def test_install_puts_binary_man_page_helper_and_examples_in_place(inst):
     helper = inst.staged(os.path.join(inst.sbindir, "mount.partnerfs"))
     assert os.access(binary, os.X_OK)
     assert os.access(helper, os.X_OK)
+    # mount(8) tries mount.fuse.partnerfs first for -t fuse.partnerfs.
+    assert os.readlink(inst.staged(os.path.join(
+        inst.sbindir, "mount.fuse.partnerfs"))) == "mount.partnerfs"
     assert os.path.isfile(inst.staged(os.path.join(inst.mandir, "man1",
                                                    "partnerfs.1")))
     for name in EXAMPLES:
@@ -199,16 +204,35 @@ XDG_RUNTIME_DIR='{runtime}' systemd-analyze --user verify \\
     assert r.stdout + r.stderr == ""
 
 
+def clone_of_head(tmp_path):
+    """tools/release packs what is committed: a clone of HEAD."""
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", REPO, str(clone)], timeout=120, check=True)
+    return clone
+
+
+def test_release_refuses_uncommitted_changes(tmp_path):
+    clone = clone_of_head(tmp_path)
+    with open(clone / "README.md", "a") as f:
+        f.write("uncommitted\n")
+    r = run([str(clone / "tools" / "release")], timeout=60)
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert "release: uncommitted changes" in r.stderr
+    assert "README.md" in r.stderr
+    assert not (clone / "build-release").exists()
+
+
 @pytest.mark.timeout(600)
 @pytest.mark.skipif(os.environ.get("PARTNERFS_TEST_DIST") != "1",
                     reason="slow: set PARTNERFS_TEST_DIST=1")
-def test_meson_dist_tarball_builds(tmp_path):
-    # meson dist packs what is committed: a clone of HEAD.
-    clone = tmp_path / "clone"
-    run(["git", "clone", "-q", REPO, str(clone)], timeout=120, check=True)
-    run(["meson", "setup", "build", "-Demulator=disabled"], cwd=clone,
-        timeout=120, check=True)
-    r = run(["meson", "dist", "-C", "build", "--formats", "xztar"],
-            cwd=clone, timeout=600)
+def test_release_makes_a_tarball_that_builds_and_passes_its_tests(tmp_path):
+    clone = clone_of_head(tmp_path)
+    r = run([str(clone / "tools" / "release")], timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert list((clone / "build" / "meson-dist").glob("partnerfs-*.tar.xz"))
+    version = meson_info("--projectinfo")["version"]
+    tarball = clone / "build-release" / "meson-dist" / (
+        f"partnerfs-{version}.tar.xz")
+    assert r.stdout == f"{tarball}\n"
+    assert tarball.is_file()
+    assert "Distribution package " in r.stderr and " tested" in r.stderr
