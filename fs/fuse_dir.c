@@ -18,6 +18,7 @@
 #include "partnerfs/cache.h"
 #include "partnerfs/inodes.h"
 #include "partnerfs/list.h"
+#include "partnerfs/prefetch.h"
 #include "partnerfs/tree.h"
 
 /* d_ino of an entry handed without attributes, as libfuse's high-level
@@ -144,7 +145,7 @@ static int dir_fill(void *arg, const char *name, const struct node *child)
 	return dir_add(arg, name, child, 1);
 }
 
-static int dir_list(struct dir_handle *d, fuse_ino_t ino)
+static int dir_list(struct dir_handle *d, fuse_ino_t ino, pid_t reader)
 {
 	struct node n;
 	int err = pfs_attr_node(ino, &n);
@@ -160,6 +161,8 @@ static int dir_list(struct dir_handle *d, fuse_ino_t ino)
 	if (!err)
 		err = pfs_scratch_list(ino, dir_fill, d);
 	d->listed = !err;
+	if (!err)
+		prefetch_note_read(reader, &n);
 	return err;
 }
 
@@ -174,7 +177,7 @@ static void dir_reply(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct dir_handle *d = (struct dir_handle *)(uintptr_t)fi->fh;
 	int err = 0;
 	if (off == 0 || !d->listed)
-		err = dir_list(d, ino);
+		err = dir_list(d, ino, fuse_req_ctx(req)->pid);
 	char *buf = err ? NULL : malloc(size);
 	fuse_ino_t *given = err ? NULL : calloc(size / 32 + 1, sizeof(*given));
 	if (!err && (!buf || !given))

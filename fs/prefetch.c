@@ -152,8 +152,8 @@ static int queue_sibling(void *arg, const char *name, const struct node *child)
 
 void prefetch_note_read(pid_t tid, const struct node *n)
 {
-	if (S_ISDIR(n->type->mode) || !n->type->show ||
-	    (n->type->flags & (NODE_LIVE | NODE_BLOCKING)))
+	if (!S_ISDIR(n->type->mode) &&
+	    (!n->type->show || (n->type->flags & (NODE_LIVE | NODE_BLOCKING))))
 		return;
 	struct node before;
 	int axis = -1;
@@ -191,6 +191,15 @@ void prefetch_note_read(pid_t tid, const struct node *n)
 		tree_list(&d, queue_sibling, &fc);
 }
 
+/* A prefetched listing is only wanted in the cache. */
+static int ignore_entry(void *ctx, const char *name, const struct node *child)
+{
+	(void)ctx;
+	(void)name;
+	(void)child;
+	return 0;
+}
+
 /* Waits for a node to fetch and a free place under the limit. 0 when
  * stopping. */
 static int take_locked(struct node *out)
@@ -221,7 +230,9 @@ static void *prefetch_worker(void *unused)
 		struct content c = {0};
 		cache_scope_begin();
 		cache_scope_prefetch(1);
-		int err = n.type->show(&n, &c);
+		int err = S_ISDIR(n.type->mode)
+				  ? tree_list(&n, ignore_entry, NULL)
+				  : n.type->show(&n, &c);
 		cache_scope_prefetch(0);
 		content_free(&c);
 		pthread_mutex_lock(&pf.lock);

@@ -26,7 +26,9 @@ int prefetch_start(int max_in_flight);
 void prefetch_stop(void);
 
 /* Thread tid (a reader) opened the file n, or asked its attributes, for
- * which its document was fetched too. */
+ * which its document was fetched too; or listed the directory n (then the
+ * siblings' listings are fetched: a glob through operations/ of every
+ * offer). */
 void prefetch_note_read(pid_t tid, const struct node *n);
 
 /* Its lines of .partnerfs/stats. */

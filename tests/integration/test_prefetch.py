@@ -83,3 +83,19 @@ def test_a_throttled_prefetch_backs_off_and_the_read_still_works(
     out = cat_statuses(m)
     assert len(out.splitlines()) == len(offers)
     assert wait_for(lambda: stats(m)["prefetch_throttled"] >= 1, 10)
+
+
+def test_listing_the_same_directory_in_siblings_prefetches_the_listings(
+        slow, make_mount):
+    """`grep -l running */operations/*/status`: the shell lists every
+    offer's operations/ to expand the glob; after the second, the other
+    offers' submissions are fetched concurrently, each once."""
+    m = make_mount(slow)
+    offers = m.p("publishers", "contoso", "offers")
+    slow.clear_requests()
+    r = run(f"ls -d {offers}/*/operations/*", timeout=60)
+    assert r.returncode == 0, r.stderr
+    subs = [p for p in (r["path"] for r in fs_requests(slow, method="GET"))
+            if p.endswith("/submissions/")]
+    assert len(subs) == len(set(subs)) == len(os.listdir(offers))
+    assert stats(m)["prefetch_used"] >= len(subs) - 2
