@@ -185,6 +185,7 @@ static void config_reset(void)
 	free(c->cafile);
 	free(c->log_level);
 	free(c->mountpoint);
+	free(c->state_dir);
 	memset(c, 0, sizeof(*c));
 	log_set_level(LOG_LVL_INFO);
 }
