@@ -156,6 +156,9 @@ int ing_control_store(const struct node *n, const struct content *read,
 {
 	(void)read;
 	const char *action = n->type->arg;
+	/* A job's cancel file is named cancel too. */
+	const char *name = strcmp(action, "job-cancel") == 0 ? "cancel"
+							    : action;
 	struct buf text = BUF_INIT;
 	char why[512] = "";
 	char key[2 * IDENT_MAX + 16];
@@ -167,9 +170,7 @@ int ing_control_store(const struct node *n, const struct content *read,
 		snprintf(why, sizeof(why),
 			 "%s takes no arguments: write a blank line "
 			 "(echo > %s)",
-			 strcmp(action, "job-cancel") == 0 ? "cancel" : action,
-			 strcmp(action, "job-cancel") == 0 ? "cancel"
-							   : action);
+			 name, name);
 		err = -EINVAL;
 	} else if (strcmp(action, "cancel") == 0) {
 		err = ing_cancel_product(n->cap[ING_EXT], &text, why,
@@ -180,9 +181,9 @@ int ing_control_store(const struct node *n, const struct content *read,
 		err = submit(n, &text, why, sizeof(why));
 	}
 	if (err && !text.len)
-		ing_outcome_refused(&text, action, action, err, why);
+		ing_outcome_refused(&text, name, name, err, why);
 	if (err && why[0])
-		log_warn("%s: %s: %s", key, action, why);
+		log_warn("%s: %s; nothing sent", key, why);
 	record(key, &text);
 	buf_free(&text);
 	return err;
