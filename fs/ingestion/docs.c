@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "docs.h"
@@ -305,6 +306,8 @@ static int fetch_submissions(const char *const *ids, size_t n,
 		err = fetch_pages(url.data, &values);
 	if (!err)
 		err = ing_model_submissions_of(values, s);
+	if (!err)
+		s->fetched = (long long)time(NULL);
 	if (!err)
 		err = render_values(values, &text);
 	if (!err)

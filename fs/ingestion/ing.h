@@ -71,6 +71,12 @@ int ing_product_dir_show(const struct node *n, struct content *out);
 int ing_product_json_show(const struct node *n, struct content *out);
 int ing_status_show(const struct node *n, struct content *out);
 int ing_submissions_show(const struct node *n, struct content *out);
+/* The product's submissions doc, read again when one of its jobs changed
+ * since it was read (a watcher's touch may have read it while the job
+ * was still moving); *running: a job of this mount for it is unfinished;
+ * *changed: the last change of one of its jobs (0: none). */
+int ing_product_submissions(const char *ext, struct doc **d, int *running,
+			    time_t *changed);
 
 /* node_resource.c: draft/ preview/ live/, their resource trees and the
  * resource files and directories inside. */

@@ -70,6 +70,7 @@ struct ing_submissions {
 	int unfinished;	     /* one is not completed */
 	char *newest_preview; /* id of the newest preview (by created) */
 	char *result;	      /* result of the newest preview/live one */
+	long long fetched;    /* when it was read (docs.c sets it) */
 };
 void ing_submissions_free(struct ing_submissions *s);
 int ing_model_submissions_of(json_object *values, struct ing_submissions *out);

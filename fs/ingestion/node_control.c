@@ -129,8 +129,7 @@ static int submit(const struct node *n, struct buf *text, char *why,
 	if (!err && strcmp(action, "publish") == 0) {
 		err = ing_model_publish_body(guid, &body);
 	} else if (!err) {
-		const char *ids[] = {ext};
-		err = ing_docs_get(ING_SUBMISSIONS, ids, &d);
+		err = ing_product_submissions(ext, &d, NULL, NULL);
 		const struct ing_submissions *s =
 			err ? NULL : ing_docs_submissions(d);
 		if (!err && !(s && s->newest_preview)) {

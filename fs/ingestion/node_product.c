@@ -82,16 +82,43 @@ int ing_submissions_show(const struct node *n, struct content *out)
 	return show_doc(ING_SUBMISSIONS, n, out, NULL);
 }
 
-/* Whether a job of this mount for the product has not ended. */
-static int job_running(void *ctx, const char *id)
+struct jobs_scan {
+	int running;
+	time_t changed;
+};
+
+static int job_scan(void *ctx, const char *id)
 {
-	(void)ctx;
+	struct jobs_scan *scan = ctx;
 	struct op_view v;
 	if (tracker_get(ING_SCOPE, id, &v) != 0)
 		return 0;
-	int running = !ing_backend.state_is_terminal(v.state);
+	if (!ing_backend.state_is_terminal(v.state))
+		scan->running = 1;
+	if (v.mtime > scan->changed)
+		scan->changed = v.mtime;
 	op_view_free(&v);
-	return running;
+	return 0;
+}
+
+int ing_product_submissions(const char *ext, struct doc **d, int *running,
+			    time_t *changed)
+{
+	const char *ids[] = {ext};
+	struct jobs_scan scan = {0, 0};
+	ing_jobs_of(ext, job_scan, &scan);
+	int err = ing_docs_get(ING_SUBMISSIONS, ids, d);
+	const struct ing_submissions *s = err ? NULL : ing_docs_submissions(*d);
+	if (s && scan.changed && (long long)scan.changed >= s->fetched) {
+		doc_put(*d);
+		ing_docs_invalidate_product(ext);
+		err = ing_docs_get(ING_SUBMISSIONS, ids, d);
+	}
+	if (running)
+		*running = scan.running;
+	if (changed)
+		*changed = scan.changed;
+	return err;
 }
 
 /* running while a submission or a job of this mount is unfinished; else
@@ -99,22 +126,24 @@ static int job_running(void *ctx, const char *id)
  * there is only the draft (doc/design.md §8). */
 int ing_status_show(const struct node *n, struct content *out)
 {
-	const char *ids[] = {n->cap[ING_EXT]};
 	struct doc *d;
-	int err = ing_docs_get(ING_SUBMISSIONS, ids, &d);
+	int running;
+	time_t changed;
+	int err = ing_product_submissions(n->cap[ING_EXT], &d, &running,
+					  &changed);
 	if (err)
 		return err;
 	const struct ing_submissions *s = ing_docs_submissions(d);
 	const char *word = "neverPublished";
-	if (ing_jobs_of(n->cap[ING_EXT], job_running, NULL) ||
-	    (s && s->unfinished))
+	if (running || (s && s->unfinished))
 		word = "running";
 	else if (s && (s->preview || s->live))
 		word = s->result && ident_is_word(s->result) ? s->result
 							     : "unknown";
 	char line[80];
 	snprintf(line, sizeof(line), "%s\n", word);
-	err = content_set(out, line, strlen(line), d->mtime);
+	err = content_set(out, line, strlen(line),
+			  changed > d->mtime ? changed : d->mtime);
 	if (!err && d->url && !(out->url = strdup(d->url)))
 		err = -ENOMEM;
 	doc_put(d);

@@ -57,11 +57,10 @@ static int tree_of(const struct node *n, struct doc **d)
 
 int ing_target_exists(const struct node *n)
 {
-	const char *ids[] = {n->cap[ING_EXT]};
 	struct doc *d;
 	if (!is_published_target(n->cap[1]))
 		return -ENOENT;
-	int err = ing_docs_get(ING_SUBMISSIONS, ids, &d);
+	int err = ing_product_submissions(n->cap[ING_EXT], &d, NULL, NULL);
 	if (err)
 		return err;
 	const struct ing_submissions *s = ing_docs_submissions(d);
