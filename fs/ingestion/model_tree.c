@@ -34,10 +34,10 @@ static int cmp_resource(const void *a, const void *b)
 	const char *ix = jsonutil_get_string(x, "id");
 	const char *iy = jsonutil_get_string(y, "id");
 	int c = strcmp(ix ? ix : "", iy ? iy : "");
-	if (c || !ix || !iy)
+	if (c)
 		return c;
-	/* Two resources with one id: order them by content, so that the
-	 * order the API chose still does not show. */
+	/* Two resources with one id (or none): order them by content, so
+	 * that the order the API chose still does not show. */
 	return strcmp(json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN),
 		      json_object_to_json_string_ext(y, JSON_C_TO_STRING_PLAIN));
 }
