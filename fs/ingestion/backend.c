@@ -27,7 +27,7 @@ static char *state_path;
 static int ing_claims(const char *endpoint)
 {
 	static const char *const hosts[] = {
-		"graph.microsoft.com", "graph.microsoft.us",
+		"graph.microsoft.com",	  "graph.microsoft.us",
 		"dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn",
 		"graph.microsoft.de",
 	};
@@ -65,8 +65,9 @@ static int ing_configure(struct pfs_config *c, char *why, size_t size)
 		return -1;
 	}
 	if (c->publishers) {
-		snprintf(why, size, "publishers= is an option of api=cpp; "
-				    "this API lists products");
+		snprintf(why, size,
+			 "publishers= is an option of api=cpp; "
+			 "this API lists products");
 		return -1;
 	}
 	if (!c->poll_interval_set) {
@@ -169,9 +170,8 @@ static int ing_resume(void)
 	if (!err)
 		err = ing_jobs_each_state(resume_one, &c);
 	for (size_t i = 0; !err && i < c.count; i++)
-		seen[i] = (struct tracker_seen){c.items[i].id,
-						c.items[i].url.data,
-						c.items[i].state};
+		seen[i] = (struct tracker_seen){
+			c.items[i].id, c.items[i].url.data, c.items[i].state};
 	if (!err && c.count)
 		err = tracker_merge_listing(ING_SCOPE, seen, c.count);
 	if (!err)
@@ -194,10 +194,10 @@ static int ing_poll(const char *url, struct backend_poll *out)
 	struct buf shown = BUF_INIT;
 	int err = ing_api_get(url, &res);
 	out->retry_after_s = res.retry_after_s;
-	if (!err && ing_model_job_status(res.body.data ? res.body.data : "",
-					 res.body.len, out->state,
-					 sizeof(out->state), &out->terminal,
-					 &shown) != 0) {
+	if (!err &&
+	    ing_model_job_status(res.body.data ? res.body.data : "",
+				 res.body.len, out->state, sizeof(out->state),
+				 &out->terminal, &shown) != 0) {
 		log_warn("GET %.*s: the answer is no job status",
 			 (int)strcspn(url, "?"), url);
 		err = -EIO;

@@ -198,7 +198,8 @@ static int fetch_lookup(const char *const *ids, size_t n, struct doc **out)
 		err = fetch_pages(url.data, &values);
 	if (!err)
 		err = ing_model_products_of(values, &p);
-	const struct ing_product *hit = err ? NULL : ing_products_find(&p, ids[0]);
+	const struct ing_product *hit =
+		err ? NULL : ing_products_find(&p, ids[0]);
 	if (!err && !hit)
 		err = -ENOENT;
 	char *guid = hit ? strdup(hit->guid) : NULL;
@@ -229,7 +230,8 @@ int ing_docs_guid(const char *ext, char *guid, size_t size)
 	int err = ing_docs_get(ING_PRODUCTS, NULL, &d);
 	if (err)
 		return err;
-	const struct ing_product *p = ing_products_find(ing_docs_products(d), ext);
+	const struct ing_product *p =
+		ing_products_find(ing_docs_products(d), ext);
 	if (p)
 		snprintf(guid, size, "%s", p->guid);
 	doc_put(d);
@@ -255,9 +257,9 @@ static int fetch_one(const char *path, const char *const *query,
 	int err = ing_api_url(url, path, query);
 	if (!err)
 		err = remote_fetch_url(url->data, &res);
-	if (!err && !(*parsed = jsonutil_parse(res.body.data ? res.body.data
-							     : "",
-					       res.body.len))) {
+	if (!err &&
+	    !(*parsed = jsonutil_parse(res.body.data ? res.body.data : "",
+				       res.body.len))) {
 		log_warn("GET %.*s: the response is not JSON",
 			 (int)strcspn(url->data, "?"), url->data);
 		err = -EIO;
@@ -290,8 +292,7 @@ static int fetch_product(const char *const *ids, size_t n, struct doc **out)
 	return err;
 }
 
-static int fetch_submissions(const char *const *ids, size_t n,
-			     struct doc **out)
+static int fetch_submissions(const char *const *ids, size_t n, struct doc **out)
 {
 	(void)n;
 	char guid[IDENT_MAX + 1] = "", path[IDENT_MAX + 16];
@@ -369,8 +370,7 @@ static const struct {
 } kinds[] = {
 	[ING_PRODUCTS] = {{"products", NULL, NULL, fetch_products}, 0},
 	[ING_PRODUCT] = {{"product", NULL, NULL, fetch_product}, 1},
-	[ING_SUBMISSIONS] = {{"submissions", NULL, NULL, fetch_submissions},
-			     1},
+	[ING_SUBMISSIONS] = {{"submissions", NULL, NULL, fetch_submissions}, 1},
 	[ING_TREE] = {{"tree", NULL, NULL, fetch_tree}, 2},
 	[ING_DETAIL] = {{"detail", url_detail, NULL, NULL}, 1},
 };

@@ -60,8 +60,8 @@ int durable_product_guid(const char *id, char *out, size_t size)
 	return 0;
 }
 
-static const char *plan_name(const char *seg,
-			     const struct durable_plan *plans, size_t nplans)
+static const char *plan_name(const char *seg, const struct durable_plan *plans,
+			     size_t nplans)
 {
 	for (size_t i = 0; i < nplans; i++)
 		if (plans[i].guid && strcasecmp(plans[i].guid, seg) == 0)

@@ -100,11 +100,10 @@ int ing_control_store(const struct node *n, const struct content *read,
 /* Records text as what the control file action of product ext (NULL: the
  * root's) shows; a resource file's write shows in its product's
  * configure. Takes text's bytes. */
-void ing_control_record(const char *ext, const char *action,
-			struct buf *text);
+void ing_control_record(const char *ext, const char *action, struct buf *text);
 /* The outcome of a request refused before anything was sent. */
-void ing_outcome_refused(struct buf *text, const char *action,
-			 const char *what, int err, const char *why);
+void ing_outcome_refused(struct buf *text, const char *action, const char *what,
+			 int err, const char *why);
 /* POSTs configure with body for product ext (NULL: the root's), writes
  * the outcome into text and registers the job it answers with (state
  * file first). 0 or -errno. */

@@ -270,8 +270,7 @@ int ing_jobs_products(const char *id, int (*fn)(void *ctx, const char *ext),
 	return err;
 }
 
-int ing_jobs_each_state(int (*fn)(void *ctx, const char *id,
-				  const char *state),
+int ing_jobs_each_state(int (*fn)(void *ctx, const char *id, const char *state),
 			void *ctx)
 {
 	int err = 0;

@@ -33,8 +33,7 @@ int ing_jobs_has(const char *ext, const char *id);
 
 /* For resume: fn(ctx, id, state) for each loaded job, newest first;
  * state is "" when it had not ended. */
-int ing_jobs_each_state(int (*fn)(void *ctx, const char *id,
-				  const char *state),
+int ing_jobs_each_state(int (*fn)(void *ctx, const char *id, const char *state),
 			void *ctx);
 
 #endif

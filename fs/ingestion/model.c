@@ -91,9 +91,8 @@ int ing_model_products_of(json_object *values, struct ing_products *out)
 		const char *ext = external_id_of(r);
 		char guid[IDENT_MAX + 1];
 		if (!id || strncmp(id, "product/", 8) != 0 ||
-		    durable_product_guid(id, guid, sizeof(guid)) != 0 ||
-		    !ext || !ident_is_valid(ext) ||
-		    ing_products_find(out, ext)) {
+		    durable_product_guid(id, guid, sizeof(guid)) != 0 || !ext ||
+		    !ident_is_valid(ext) || ing_products_find(out, ext)) {
 			log_info("products: skipping entry %zu without a "
 				 "usable externalId and id",
 				 i);
@@ -184,8 +183,8 @@ int ing_model_state_is_terminal(const char *state)
 	       strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0;
 }
 
-int ing_model_job_status(const char *json, size_t len, char *state,
-			 size_t size, int *terminal, struct buf *shown)
+int ing_model_job_status(const char *json, size_t len, char *state, size_t size,
+			 int *terminal, struct buf *shown)
 {
 	json_object *doc = jsonutil_parse(json, len);
 	const char *status = jsonutil_get_string(doc, "jobStatus");

@@ -66,8 +66,8 @@ const struct ing_file *ing_tree_find(const struct ing_tree *t,
 
 /* What a product's submissions say. */
 struct ing_submissions {
-	int preview, live;   /* a submission for the target exists */
-	int unfinished;	     /* one is not completed */
+	int preview, live;    /* a submission for the target exists */
+	int unfinished;	      /* one is not completed */
 	char *newest_preview; /* id of the newest preview (by created) */
 	char *result;	      /* result of the newest preview/live one */
 	long long fetched;    /* when it was read (docs.c sets it) */
@@ -78,8 +78,8 @@ int ing_model_submissions_of(json_object *values, struct ing_submissions *out);
 /* A configure-status (§6): its status word (jobStatus until completed,
  * then jobResult), whether that is the end, and the document as
  * status.json shows it. 0 or -EIO. */
-int ing_model_job_status(const char *json, size_t len, char *state,
-			 size_t size, int *terminal, struct buf *shown);
+int ing_model_job_status(const char *json, size_t len, char *state, size_t size,
+			 int *terminal, struct buf *shown);
 /* Whether a state word is terminal: succeeded, failed, cancelled. */
 int ing_model_state_is_terminal(const char *state);
 /* The job id of a 2xx configure answer (jobId, or the 2023 docs' jobID),

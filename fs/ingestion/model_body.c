@@ -114,8 +114,8 @@ int ing_model_resource_body(const char *data, size_t len, const char *id,
 
 /* A submission resource of product guid for target; id may be NULL (a
  * preview publish has none, §5.4). */
-static int submission_body(const char *guid, const char *id,
-			   const char *target, struct buf *body)
+static int submission_body(const char *guid, const char *id, const char *target,
+			   struct buf *body)
 {
 	char product[IDENT_MAX + 16];
 	snprintf(product, sizeof(product), "product/%s", guid);
@@ -152,8 +152,7 @@ int ing_model_golive_body(const char *guid, const char *submission,
 
 /* A reference (§3.3): a durable id, or {"externalId"}. */
 static void reference(json_object *ref,
-		      void (*fn)(void *, const char *, const char *),
-		      void *ctx)
+		      void (*fn)(void *, const char *, const char *), void *ctx)
 {
 	char guid[IDENT_MAX + 1];
 	const char *s = json_object_is_type(ref, json_type_string)

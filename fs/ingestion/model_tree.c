@@ -38,8 +38,9 @@ static int cmp_resource(const void *a, const void *b)
 		return c;
 	/* Two resources with one id (or none): order them by content, so
 	 * that the order the API chose still does not show. */
-	return strcmp(json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN),
-		      json_object_to_json_string_ext(y, JSON_C_TO_STRING_PLAIN));
+	return strcmp(
+		json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN),
+		json_object_to_json_string_ext(y, JSON_C_TO_STRING_PLAIN));
 }
 
 static int cmp_file(const void *a, const void *b)
@@ -154,8 +155,8 @@ static int files_of(json_object *resources, const char *guid, size_t depth,
 		json_object *r = json_object_array_get_idx(resources, i);
 		const char *id = jsonutil_get_string(r, "id");
 		struct buf path = BUF_INIT;
-		if (!id || durable_path(id, guid, plans, nplans, depth,
-					&path) != 0 ||
+		if (!id ||
+		    durable_path(id, guid, plans, nplans, depth, &path) != 0 ||
 		    strcmp(path.data, "resource-tree.json") == 0) {
 			log_info("resource tree: no file for resource %zu "
 				 "(id %.80s)",
@@ -170,8 +171,8 @@ static int files_of(json_object *resources, const char *guid, size_t depth,
 	qsort(t->files, t->count, sizeof(*t->files), cmp_file);
 	size_t kept = 0;
 	for (size_t i = 0; i < t->count; i++) {
-		if (kept && strcmp(t->files[kept - 1].path, t->files[i].path) ==
-				    0) {
+		if (kept &&
+		    strcmp(t->files[kept - 1].path, t->files[i].path) == 0) {
 			log_info("resource tree: %s and %s are both %s",
 				 t->files[kept - 1].id, t->files[i].id,
 				 t->files[i].path);
@@ -207,8 +208,7 @@ int ing_model_tree(json_object *tree, const char *guid, size_t depth,
 	return err;
 }
 
-const struct ing_file *ing_tree_find(const struct ing_tree *t,
-				     const char *path)
+const struct ing_file *ing_tree_find(const struct ing_tree *t, const char *path)
 {
 	struct ing_file want = {.path = (char *)path};
 	return t && t->count ? bsearch(&want, t->files, t->count,

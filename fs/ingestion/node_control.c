@@ -32,8 +32,7 @@ static int is_product_row(const struct node *n)
 	return strncmp(n->type->pattern, "/products/", 10) == 0;
 }
 
-static void key_of(const char *ext, const char *action, char *key,
-		   size_t size)
+static void key_of(const char *ext, const char *action, char *key, size_t size)
 {
 	snprintf(key, size, "%s/%s", ext ? ext : "", action);
 }
@@ -43,8 +42,8 @@ static void node_key(const struct node *n, char *key, size_t size)
 	if (strcmp(n->type->arg, "job-cancel") == 0)
 		snprintf(key, size, "job/%s", ing_job_of(n));
 	else
-		key_of(is_product_row(n) ? n->cap[ING_EXT] : NULL,
-		       n->type->arg, key, size);
+		key_of(is_product_row(n) ? n->cap[ING_EXT] : NULL, n->type->arg,
+		       key, size);
 }
 
 static void record(const char *key, struct buf *text)
@@ -133,8 +132,9 @@ static int submit(const struct node *n, struct buf *text, char *why,
 		const struct ing_submissions *s =
 			err ? NULL : ing_docs_submissions(d);
 		if (!err && !(s && s->newest_preview)) {
-			snprintf(why, size, "no preview submission to go live "
-					    "with (publish first)");
+			snprintf(why, size,
+				 "no preview submission to go live "
+				 "with (publish first)");
 			err = -ENOENT;
 		} else if (!err) {
 			err = ing_model_golive_body(guid, s->newest_preview,
@@ -156,8 +156,8 @@ int ing_control_store(const struct node *n, const struct content *read,
 	(void)read;
 	const char *action = n->type->arg;
 	/* A job's cancel file is named cancel too. */
-	const char *name = strcmp(action, "job-cancel") == 0 ? "cancel"
-							    : action;
+	const char *name =
+		strcmp(action, "job-cancel") == 0 ? "cancel" : action;
 	struct buf text = BUF_INIT;
 	char why[512] = "";
 	char key[2 * IDENT_MAX + 16];

@@ -64,8 +64,8 @@ int ing_target_exists(const struct node *n)
 	if (err)
 		return err;
 	const struct ing_submissions *s = ing_docs_submissions(d);
-	int has = s && (strcmp(n->cap[1], "preview") == 0 ? s->preview
-							   : s->live);
+	int has =
+		s && (strcmp(n->cap[1], "preview") == 0 ? s->preview : s->live);
 	doc_put(d);
 	return has ? 0 : -ENOENT;
 }
@@ -129,8 +129,9 @@ int ing_res_exists(const struct node *n)
 	const struct ing_tree *t = ing_docs_tree(d);
 	err = res_path(n, &path);
 	if (!err)
-		err = (S_ISREG(n->type->mode) ? ing_tree_find(t, path.data) != NULL
-					      : has_below(t, path.data))
+		err = (S_ISREG(n->type->mode)
+			       ? ing_tree_find(t, path.data) != NULL
+			       : has_below(t, path.data))
 			      ? 0
 			      : -ENOENT;
 	buf_free(&path);

@@ -61,7 +61,8 @@
 	DRAFT_FILE(i, levels), DRAFT_DIR(i, levels), TARGET_FILE(i, levels),   \
 		TARGET_DIR(i, levels)
 
-/* A job's files, under the root's operations/ and a product's. */
+/* A job's files, under the root's operations/ and a product's; wait is
+ * never listed: recursive tools must not block in it. */
 #define JOB_ROWS(op, base)                                                     \
 	[base] = {.pattern = op,                                               \
 		  .mode = DIR_MODE,                                            \
@@ -77,7 +78,6 @@
 		      .mode = RO_FILE,                                         \
 		      .exists = ing_op_detail_exists,                          \
 		      .show = ing_op_detail_show},                             \
-	/* Never listed: recursive tools must not block in it. */              \
 	[base + 4] = {.pattern = op "/wait",                                   \
 		      .mode = RO_FILE,                                         \
 		      .flags = NODE_HIDDEN | NODE_DIRECT_IO | NODE_BLOCKING,   \

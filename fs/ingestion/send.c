@@ -39,8 +39,8 @@ static void error_lines(struct buf *t, int err, const char *message)
 		buf_printf(t, "message: %s\n", message);
 }
 
-void ing_outcome_refused(struct buf *text, const char *action,
-			 const char *what, int err, const char *why)
+void ing_outcome_refused(struct buf *text, const char *action, const char *what,
+			 int err, const char *why)
 {
 	header(text, action, what);
 	buf_printf(text, "status: not sent\n");

@@ -30,8 +30,7 @@ static int name_of(const char *endpoint, struct buf *out)
 	return err ? err : buf_printf(out, "-%016llx.jobs", h);
 }
 
-int statefile_path(const char *state_dir, const char *endpoint,
-		   struct buf *out)
+int statefile_path(const char *state_dir, const char *endpoint, struct buf *out)
 {
 	const char *xdg = getenv("XDG_STATE_HOME");
 	const char *home = getenv("HOME");

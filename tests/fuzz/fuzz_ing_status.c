@@ -62,7 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (!ident_is_valid(id) || strchr(id, '/')))
 		abort();
 	collections(json, size);
-	if (ing_model_configure_body(json, size, &body, why, sizeof(why)) == 0 &&
+	if (ing_model_configure_body(json, size, &body, why, sizeof(why)) ==
+		    0 &&
 	    !jsonutil_is_object(body.data, body.len))
 		abort();
 	if (body.len)

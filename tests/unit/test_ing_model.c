@@ -90,8 +90,7 @@ static void test_job_status(void)
 	CHECK(ing_model_job_id(S("{\"jobID\":\"c32dd7e8-8619\"}"), id,
 			       sizeof(id)) == 0);
 	CHECK_STR(id, "c32dd7e8-8619");
-	CHECK(ing_model_job_id(S("{\"jobId\":\"../x\"}"), id, sizeof(id)) !=
-	      0);
+	CHECK(ing_model_job_id(S("{\"jobId\":\"../x\"}"), id, sizeof(id)) != 0);
 }
 
 static void test_bodies(void)
@@ -117,10 +116,9 @@ static void test_bodies(void)
 
 static void test_tree_key_ignores_order_and_sas(void)
 {
-	static const char a[] =
-		"{\"resources\":[{\"id\":\"product/" G "\"},"
-		"{\"id\":\"listing-asset/" G "/x/1\",\"url\":"
-		"\"https://b/f.png?st=1&sig=AAA\"}]}";
+	static const char a[] = "{\"resources\":[{\"id\":\"product/" G "\"},"
+				"{\"id\":\"listing-asset/" G "/x/1\",\"url\":"
+				"\"https://b/f.png?st=1&sig=AAA\"}]}";
 	static const char b[] =
 		"{\"resources\":[{\"id\":\"listing-asset/" G "/x/1\",\"url\":"
 		"\"https://b/f.png?st=2&sig=BBB\"},{\"id\":\"product/" G
