@@ -104,6 +104,7 @@ static int ing_init(const struct pfs_config *c)
 static void ing_cleanup(void)
 {
 	ing_jobs_cleanup();
+	ing_docs_cleanup();
 	ing_api_cleanup();
 	free(state_path);
 	state_path = NULL;

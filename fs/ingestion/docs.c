@@ -70,6 +70,13 @@ static void learn(const char *ext, const char *guid)
 	pthread_mutex_unlock(&seen_lock);
 }
 
+void ing_docs_cleanup(void)
+{
+	pthread_mutex_lock(&seen_lock);
+	ing_products_free(&seen);
+	pthread_mutex_unlock(&seen_lock);
+}
+
 int ing_docs_ext_of(const char *guid, char *ext, size_t size)
 {
 	pthread_mutex_lock(&seen_lock);

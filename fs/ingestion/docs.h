@@ -33,6 +33,9 @@ int ing_docs_guid(const char *ext, char *guid, size_t size);
 /* The externalId of a product GUID this mount has seen. 0 or -ENOENT. */
 int ing_docs_ext_of(const char *guid, char *ext, size_t size);
 
+/* Forgets the (externalId, GUID) pairs seen (at unmount). */
+void ing_docs_cleanup(void);
+
 /* The notes of each kind (NULL when the doc had none). */
 const struct ing_products *ing_docs_products(struct doc *listing);
 const struct ing_tree *ing_docs_tree(struct doc *tree);

@@ -194,7 +194,13 @@ def test_kill_9_and_remount_resumes_every_job(emu, make_mount, state_dir):
     done = publish(m1, "contoso-saas")
     emu.tick(4)
     assert wait_status(m1, done, "succeeded\n", ext="contoso-saas")
+    # The watchers' touches of that change go through the mount itself:
+    # a daemon killed with one in flight waits for its own answer
+    # forever (a FUSE self-request), so let them end first.
+    assert wait_for(lambda: f"job {done} " in read(m1.p("events")), 5)
+    time.sleep(1)
     running = publish(m1)
+    time.sleep(3 * 0.2)  # its first poll: no change, no touch
     m1.proc.send_signal(signal.SIGKILL)
     m1.proc.wait(10)
     subprocess.run(["fusermount3", "-u", "-z", m1.path], timeout=10)

@@ -329,3 +329,20 @@ def test_not_found_and_server_errors(emu, mnt):
     assert json.loads(read(prod(mnt, "contoso-saas", "draft",
                                 "resource-tree.json")))["root"] == \
         "product/" + SAAS
+
+
+def test_credentials_get_a_graph_token(make_emulator, make_mount,
+                                       tmpdir_short):
+    emu = ing_emulator(make_emulator)
+    cred = os.path.join(tmpdir_short, "cred")
+    with open(cred, "w") as f:
+        f.write("tenant_id=sandbox-tenant\n"
+                "client_id=00000000-0000-0000-0000-000000000001\n"
+                "client_secret=sandbox-secret\n")
+    os.chmod(cred, 0o600)
+    mnt = ing_mount(make_mount, emu, f"credentials={cred},authority={emu.url}",
+                    state_dir=tmpdir_short + "/s", token=None)
+    assert "contoso-vm" in os.listdir(mnt.p("products"))
+    tokens = [r for r in emu.requests(prefix="/") if "oauth2" in r["path"]]
+    assert tokens and "resource=https%3A%2F%2Fgraph.microsoft.com" in \
+        tokens[0]["body"]
