@@ -229,3 +229,41 @@ def test_retention_forgets_ended_jobs(emu, make_mount, state_dir):
     time.sleep(1.1)
     m2 = ing_mount(make_mount, emu, "retention=0", state_dir=state_dir)
     assert os.listdir(m2.p("operations")) == []
+
+
+def test_entr_runs_on_a_product_status_change(emu, mnt, tmpdir_short):
+    job = publish(mnt)
+    time.sleep(0.5)
+    out = os.path.join(tmpdir_short, "entr.out")
+    jobdir = op(mnt, job)
+    # -n: not interactive (no TTY here); -p: only after a change.
+    script = f"echo status | entr -np sh -c 'cat status >> {q(out)}'"
+    with background(["sh", "-c", script], cwd=jobdir,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        time.sleep(1.0)  # entr sets up its watches
+        assert p.poll() is None, p.stderr.read()
+        assert not os.path.exists(out)
+        emu.tick()
+        assert wait_for(lambda: os.path.exists(out), 5), "entr did not run"
+        assert wait_for(lambda: "running" in read(out), 2)
+
+
+def test_token_rejected_while_mounted(emu, mnt):
+    """A token that stops working: reads of what is not cached are EACCES
+    and say so in last-error; the mount stays up and recovers with a good
+    token."""
+    with open(mnt.token_file, "w") as f:
+        f.write("revoked-token\n")
+    time.sleep(1.1)  # the token file is re-read when its mtime moves
+    path = prod(mnt, "northwind-vm", "submissions.json")
+    assert errno_of(read, path) == errno.EACCES
+    assert "401" in read(mnt.p(".partnerfs", "last-error")) or \
+        "token" in read(mnt.p(".partnerfs", "last-error")).lower()
+    with open(mnt.token_file, "w") as f:
+        f.write("sandbox-token\n")
+    def readable():
+        try:
+            return '"value"' in read(path)
+        except OSError:
+            return False
+    assert wait_for(readable, 5)
