@@ -346,3 +346,12 @@ def test_credentials_get_a_graph_token(make_emulator, make_mount,
     tokens = [r for r in emu.requests(prefix="/") if "oauth2" in r["path"]]
     assert tokens and "resource=https%3A%2F%2Fgraph.microsoft.com" in \
         tokens[0]["body"]
+
+
+def test_next_link_to_another_host_is_not_followed(emu, mnt):
+    page = json.dumps({"value": [], "@nextLink":
+                       "http://198.51.100.7/rp/product-ingestion/product?x=1"})
+    emu.fault(method="GET", path=f"{BASE}/product", status=200, body=page,
+              count=-1)
+    assert errno_of(os.listdir, mnt.p("products")) == errno.EIO
+    assert "not on the endpoint" in read(mnt.p(".partnerfs", "last-error"))

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from inghelpers import (CONFIGURE, DRAFT, FABRIKAM, NORTHWIND, SUBMISSION,
+from inghelpers import (BASE, CONFIGURE, DRAFT, FABRIKAM, NORTHWIND, SUBMISSION,
                         TECH, VM, ing_emulator, ing_mount, ing_requests,
                         plg, posted_bodies, prod)
 from ophelpers import q, sh, write_errno
@@ -245,3 +245,13 @@ def test_write_to_a_preview_file_is_refused(emu, mnt):
     path = prod(mnt, "northwind-vm", "preview", "product.json")
     assert errno_of(os.open, path, os.O_WRONLY) in (errno.EACCES, errno.EPERM,
                                                     errno.EROFS)
+
+
+def test_hostile_job_id_is_not_registered(emu, mnt):
+    emu.fault(method="POST", path=f"{BASE}/configure", status=202,
+              body='{"jobId": "../../etc", "jobStatus": "notStarted"}')
+    assert write_whole(prod(mnt, "contoso-draft", "publish"), "\n") == (0, 0)
+    out = read(prod(mnt, "contoso-draft", "publish"))
+    assert "status: 202" in out and "names no job" in out
+    assert os.listdir(prod(mnt, "contoso-draft", "operations")) == []
+    assert os.listdir(mnt.p("operations")) == []
