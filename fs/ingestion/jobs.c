@@ -17,6 +17,8 @@
 #include "statefile.h"
 
 #define STATE_WORD_MAX 64
+/* A line's products, as parse_line reads them back. */
+#define PRODUCTS_LINE_MAX 4095
 
 struct job {
 	char *id;
@@ -175,7 +177,8 @@ int ing_jobs_add(const char *id, const char *const *products, size_t n)
 	struct buf list = BUF_INIT;
 	int err = buf_puts(&list, "");
 	for (size_t i = 0; i < n && !err; i++) {
-		if (!ident_is_valid(products[i]) || strchr(products[i], ','))
+		if (!ident_is_valid(products[i]) || strchr(products[i], ',') ||
+		    list.len + strlen(products[i]) + 1 > PRODUCTS_LINE_MAX)
 			continue;
 		err = buf_printf(&list, "%s%s", list.len ? "," : "",
 				 products[i]);

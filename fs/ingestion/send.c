@@ -167,8 +167,9 @@ static int cancel_one(const char *id, struct buf *text)
 			tracker_report(ING_SCOPE, id, &poll);
 			buf_printf(text, "job: %s %s\n", id, poll.state);
 		}
+		/* No poll of the others now: one status request per job per
+		 * minute is all the API allows (§4.5). */
 		buf_free(&shown);
-		tracker_poll_scope_now(ING_SCOPE);
 	}
 	rest_result_free(&res);
 	return err;
