@@ -280,17 +280,15 @@ const struct backend ing_backend = {
 		 "(doc/ingestion-api.md)\n"
 		 "    -o endpoint=URL        "
 		 "https://graph.microsoft.com/rp/product-ingestion\n"
-		 "                           (api=ingestion is the default "
-		 "for graph.microsoft.com)\n"
+		 "                           (the default api= for that host)\n"
 		 "    -o api_version=V       $version of every request, "
 		 "default " ING_DEFAULT_VERSION "\n"
 		 "    -o poll_interval=S     default 60; below 60 refused "
-		 "against Microsoft Graph\n"
-		 "    -o retention=S         seconds an ended job stays "
-		 "listed, default 604800\n"
-		 "    -o state_dir=PATH      the jobs started here, for a "
-		 "remount (default\n"
-		 "                           $XDG_STATE_HOME/partnerfs, else "
+		 "for a Graph host\n"
+		 "    -o retention=S         how long a remount still lists "
+		 "an ended job, 604800\n"
+		 "    -o state_dir=PATH      where its jobs are kept (default\n"
+		 "                           $XDG_STATE_HOME/partnerfs, "
 		 "~/.local/state/partnerfs)\n",
 	.claims = ing_claims,
 	.rows = ing_rows,
