@@ -355,3 +355,13 @@ def test_next_link_to_another_host_is_not_followed(emu, mnt):
               count=-1)
     assert errno_of(os.listdir, mnt.p("products")) == errno.EIO
     assert "not on the endpoint" in read(mnt.p(".partnerfs", "last-error"))
+
+
+def test_many_products_over_many_pages(make_emulator, make_mount,
+                                       tmpdir_short):
+    emu = ing_emulator(make_emulator, "--products", "250", "--page-size", "40")
+    mnt = ing_mount(make_mount, emu, state_dir=tmpdir_short + "/s")
+    names = run(["ls", mnt.p("products")], timeout=30).stdout.split()
+    assert len(names) == 256 and "product-00250" in names
+    assert len(ing_requests(emu, "GET", "product")) >= 7
+    assert os.listdir(prod(mnt, "product-00250", "draft", "plans")) == ["gen2"]
