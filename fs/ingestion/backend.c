@@ -257,6 +257,9 @@ static void ing_changed(const char *scope, const char *id,
 	(void)scope;
 	if (ing_model_state_is_terminal(new_state))
 		ing_jobs_ended(id, new_state);
+	/* A configure may have made a product: the listing shows it now. */
+	if (strcmp(new_state, "succeeded") == 0)
+		ing_docs_invalidate_listing();
 	ing_jobs_products(id, product_changed, &c);
 	if (!c.products) {
 		buf_printf(&out->events, "operations job %s %s -> %s", id,

@@ -255,3 +255,23 @@ def test_hostile_job_id_is_not_registered(emu, mnt):
     assert "status: 202" in out and "names no job" in out
     assert os.listdir(prod(mnt, "contoso-draft", "operations")) == []
     assert os.listdir(mnt.p("operations")) == []
+
+
+def test_root_configure_makes_a_product(emu, mnt):
+    new = {"$schema": "https://schema.mp.microsoft.com/schema/product/"
+                      "2022-03-01-preview3",
+           "identity": {"externalId": "contoso-new"},
+           "type": "azureVirtualMachine", "alias": "Contoso New"}
+    assert "contoso-new" not in os.listdir(mnt.p("products"))
+    assert write_whole(mnt.p("configure"), json.dumps([new])) == (0, 0)
+    job = read(mnt.p("configure")).split("job: ")[1].split()[0]
+    # the job is the new product's, named by its identity
+    emu.tick(2)
+    assert wait_for(lambda: read(mnt.p("operations", job, "status")) ==
+                    "succeeded\n", 5)
+    assert wait_for(lambda: "contoso-new" in os.listdir(mnt.p("products")), 5)
+    assert json.loads(read(prod(mnt, "contoso-new", "product.json")))[
+        "alias"] == "Contoso New"
+    assert job in os.listdir(prod(mnt, "contoso-new", "operations"))
+    detail = json.loads(read(mnt.p("operations", job, "detail.json")))
+    assert detail["resources"][0]["id"].startswith("product/")
