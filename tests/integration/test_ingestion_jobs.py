@@ -267,3 +267,14 @@ def test_token_rejected_while_mounted(emu, mnt):
         except OSError:
             return False
     assert wait_for(readable, 5)
+
+
+def test_version_on_every_write_and_poll(emu, mnt):
+    from inghelpers import V
+    job = publish(mnt)
+    assert write_errno(prod(mnt, "contoso-draft", "cancel"), b"\n") == (0, 0)
+    assert "configure-detail" in read(op(mnt, job, "detail.json"))
+    reqs = ing_requests(emu)
+    assert {r["method"] for r in reqs} == {"GET", "POST"}
+    for r in reqs:
+        assert f"$version={V}" in r["query"], r
