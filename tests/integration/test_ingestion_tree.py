@@ -365,3 +365,14 @@ def test_many_products_over_many_pages(make_emulator, make_mount,
     assert len(names) == 256 and "product-00250" in names
     assert len(ing_requests(emu, "GET", "product")) >= 7
     assert os.listdir(prod(mnt, "product-00250", "draft", "plans")) == ["gen2"]
+
+
+def test_bad_endpoint_fails_the_mount(make_emulator, make_mount, tmpdir_short):
+    emu = ing_emulator(make_emulator)
+    m = make_mount(emu.url + "/rp/not-the-api",
+                   f"api=ingestion,state_dir={tmpdir_short}/s",
+                   expect_fail=True)
+    assert m.proc.wait(15) == 1
+    err = m.log().strip().splitlines()
+    assert len(err) == 1 and "/rp/not-the-api" in err[0], err
+    assert not os.path.ismount(m.path)
