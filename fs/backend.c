@@ -10,9 +10,11 @@ const struct backend *backend;
 
 /* Each backend's folder defines one. */
 extern const struct backend cpp_backend;
+extern const struct backend ing_backend;
 
 static const struct backend *const backends[] = {
 	&cpp_backend,
+	&ing_backend,
 };
 
 #define BACKEND_COUNT (sizeof(backends) / sizeof(backends[0]))

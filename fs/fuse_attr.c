@@ -23,6 +23,7 @@
 
 #define XATTR_URL "user.partnerfs.url"
 #define XATTR_ETAG "user.partnerfs.etag"
+#define XATTR_ID "user.partnerfs.id"
 
 static int is_dir(const struct node *n)
 {
@@ -135,13 +136,14 @@ int pfs_attr_entry(const char *path, const struct node *n,
 static int xattr_get(fuse_ino_t ino, const char *name, char *value, size_t size)
 {
 	int is_url = strcmp(name, XATTR_URL) == 0;
+	int is_id = strcmp(name, XATTR_ID) == 0;
 	/* Only the user namespace is served. Saying so for the others
 	 * (ENOTSUP, as the kernel does for a namespace a file system has no
 	 * handler for) lets `ls -l` stop asking every entry for its SELinux
 	 * label and ACL: coreutils remembers an unsupported device. */
 	if (strncmp(name, "user.", 5) != 0)
 		return -ENOTSUP;
-	if (!is_url && strcmp(name, XATTR_ETAG) != 0)
+	if (!is_url && !is_id && strcmp(name, XATTR_ETAG) != 0)
 		return -ENODATA;
 	struct node n;
 	int err = pfs_attr_node(ino, &n);
@@ -153,7 +155,7 @@ static int xattr_get(fuse_ino_t ino, const char *name, char *value, size_t size)
 	err = n.type->show(&n, &c);
 	if (err)
 		return err;
-	const char *v = is_url ? c.url : c.etag;
+	const char *v = is_url ? c.url : is_id ? c.id : c.etag;
 	int len = v ? (int)strlen(v) : -ENODATA;
 	if (v && size) {
 		if ((size_t)len > size)
@@ -184,6 +186,8 @@ static int xattr_list(fuse_ino_t ino, char *list, size_t size)
 		buf_append(&names, XATTR_URL, sizeof(XATTR_URL));
 	if (c.etag)
 		buf_append(&names, XATTR_ETAG, sizeof(XATTR_ETAG));
+	if (c.id)
+		buf_append(&names, XATTR_ID, sizeof(XATTR_ID));
 	int len = (int)names.len;
 	if (size && names.len > size)
 		len = -ERANGE;

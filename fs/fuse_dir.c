@@ -134,8 +134,11 @@ static int dir_add(struct dir_handle *d, const char *name,
 	if (!e->plus) {
 		memset(&e->st, 0, sizeof(e->st));
 		e->st.st_mode = child->type->mode & S_IFMT;
-		e->st.st_ino = UNKNOWN_INO;
 	}
+	/* What a plain READDIR sends as d_ino, which the kernel may ask for
+	 * after a READDIRPLUS of the first entries: never 0, which readdir(3)
+	 * skips as a deleted entry (a listing of 250 lost the last 63). */
+	e->st.st_ino = UNKNOWN_INO;
 	d->count++;
 	return 0;
 }

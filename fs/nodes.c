@@ -74,6 +74,7 @@ void content_free(struct content *c)
 	free(c->data);
 	free(c->etag);
 	free(c->url);
+	free(c->id);
 	memset(c, 0, sizeof(*c));
 }
 

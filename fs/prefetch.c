@@ -37,7 +37,7 @@ struct trigger {
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
-	struct node *queue; /* ring of QUEUE_MAX */
+	char **queue; /* ring of QUEUE_MAX paths (a node is kilobytes) */
 	size_t head, count;
 	struct reader readers[READERS];
 	size_t next_reader;
@@ -124,11 +124,15 @@ struct fill_ctx {
 
 static void queue_locked(const struct node *n)
 {
-	if (pf.count == QUEUE_MAX) {
+	char path[PATH_LEN], *copy = NULL;
+	if (pf.count < QUEUE_MAX &&
+	    tree_path(n->type, n, path, sizeof(path)) == 0)
+		copy = strdup(path);
+	if (!copy) {
 		pf.dropped++;
 		return;
 	}
-	pf.queue[(pf.head + pf.count++) % QUEUE_MAX] = *n;
+	pf.queue[(pf.head + pf.count++) % QUEUE_MAX] = copy;
 }
 
 /* Each sibling directory of the listing: the same file kind in it. */
@@ -202,7 +206,7 @@ static int ignore_entry(void *ctx, const char *name, const struct node *child)
 
 /* Waits for a node to fetch and a free place under the limit. 0 when
  * stopping. */
-static int take_locked(struct node *out)
+static int take_locked(char **out)
 {
 	for (;;) {
 		if (!pf.running)
@@ -224,17 +228,21 @@ static void *prefetch_worker(void *unused)
 {
 	(void)unused;
 	struct node n;
+	char *path;
 	pthread_mutex_lock(&pf.lock);
-	while (take_locked(&n)) {
+	while (take_locked(&path)) {
 		pthread_mutex_unlock(&pf.lock);
 		struct content c = {0};
 		cache_scope_begin();
 		cache_scope_prefetch(1);
-		int err = S_ISDIR(n.type->mode)
-				  ? tree_list(&n, ignore_entry, NULL)
-				  : n.type->show(&n, &c);
+		int err = tree_match(path, &n);
+		if (!err)
+			err = S_ISDIR(n.type->mode)
+				      ? tree_list(&n, ignore_entry, NULL)
+				      : n.type->show(&n, &c);
 		cache_scope_prefetch(0);
 		content_free(&c);
+		free(path);
 		pthread_mutex_lock(&pf.lock);
 		pf.active--;
 		pf.done++;
@@ -286,9 +294,12 @@ void prefetch_stop(void)
 	for (int i = 0; i < pf.nthreads; i++)
 		pthread_join(pf.threads[i], NULL);
 	pf.nthreads = 0;
+	for (; pf.queue && pf.count; pf.count--) {
+		free(pf.queue[pf.head]);
+		pf.head = (pf.head + 1) % QUEUE_MAX;
+	}
 	free(pf.queue);
 	pf.queue = NULL;
-	pf.count = 0;
 }
 
 void prefetch_render_stats(struct buf *out)

@@ -26,8 +26,9 @@ enum node_flag {
 				  * line, inside that write() */
 };
 
-/* Captures per path: a pattern has at most this many "{...}". */
-#define NODE_CAPS 4
+/* Captures per path: a pattern has at most this many "{...}" (a resource
+ * file of the ingestion backend is a few levels below its product). */
+#define NODE_CAPS 12
 
 struct node {
 	const struct node_type *type;
@@ -44,6 +45,8 @@ struct content {
 	time_t mtime;
 	char *etag; /* for user.partnerfs.etag; NULL when none */
 	char *url;  /* for user.partnerfs.url; NULL when none */
+	char *id;   /* for user.partnerfs.id (the API's own id of what the
+		     * file shows); NULL when none */
 };
 void content_free(struct content *c);
 /* A copy of data (NUL-terminated). 0 or -ENOMEM. */

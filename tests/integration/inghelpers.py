@@ -1,0 +1,90 @@
+"""Helpers for the ingestion backend's tests (test_ingestion_*.py): an
+emulator serving the ingestion seed, a mount of it with api=ingestion, and
+the requests it received.  The emulator's clock is stopped (--step-ms 0):
+jobs move only with emu.tick()."""
+import json
+import os
+import urllib.parse
+
+from conftest import ING_SEED
+
+BASE = "/rp/product-ingestion"
+V = "2022-07-01"
+TOKEN = "sandbox-token"
+MP = "https://schema.mp.microsoft.com/schema/"
+CONFIGURE = MP + "configure/2022-07-01"
+SUBMISSION = MP + "submission/2022-03-01-preview2"
+TECH = "virtual-machine-plan-technical-configuration"
+POLL = 0.2
+
+
+def pg(n):
+    """The seed's product GUID of row n."""
+    return "a1b2c3d4-0000-4000-8000-%012d" % n
+
+
+def plg(n, k):
+    """The seed's GUID of plan k of product n."""
+    return "b1b2c3d4-0000-4000-8000-%012d" % (n * 100 + k)
+
+
+VM, SAAS, DRAFT, NOSKU, FABRIKAM, NORTHWIND, HIDDEN = (pg(n) for n in range(1, 8))
+LISTED = ["contoso-draft", "contoso-nosku", "contoso-saas", "contoso-vm",
+          "fabrikam-saas", "northwind-vm"]
+
+
+def ing_emulator(make_emulator, *args, seed=ING_SEED):
+    return make_emulator("--ingestion-seed", seed, *args)
+
+
+def ing_mount(make_mount, emu, options="", state_dir=None, **kw):
+    """A mount of emu's ingestion API; poll_interval 0.2 s unless options
+    say otherwise, its state file in state_dir (default: its own)."""
+    opts = ["api=ingestion"]
+    if "poll_interval=" not in options:
+        opts.append(f"poll_interval={POLL}")
+    if state_dir is not None:
+        opts.append(f"state_dir={state_dir}")
+    if options:
+        opts.append(options)
+    m = make_mount(emu.url + BASE, ",".join(opts), **kw)
+    return m
+
+
+def prod(mnt, ext, *parts):
+    return mnt.p("products", ext, *parts)
+
+
+def api_get(emu, path, token=TOKEN):
+    """GET of the emulator's ingestion API: (status, parsed body)."""
+    sep = "&" if "?" in path else "?"
+    status, body = emu.call("GET", f"{BASE}/{path}{sep}$version={V}",
+                            headers={"Authorization": "Bearer " + token})
+    return status, json.loads(body) if body else None
+
+
+def ing_requests(emu, method=None, path=None):
+    """Requests to the ingestion API, oldest first; path is below BASE
+    (percent-decoded), e.g. "configure"."""
+    out = []
+    for r in emu.requests(prefix=BASE + "/"):
+        p = urllib.parse.unquote(r["path"][len(BASE) + 1:])
+        if method and r["method"] != method:
+            continue
+        if path is not None and p != path:
+            continue
+        r = dict(r, rel=p)
+        out.append(r)
+    return out
+
+
+def posted_bodies(emu, path="configure"):
+    """The JSON bodies of the POSTs to path, oldest first."""
+    return [json.loads(r["body"]) for r in ing_requests(emu, "POST", path)]
+
+
+def state_files(state_dir):
+    if not os.path.isdir(state_dir):
+        return []
+    return [os.path.join(state_dir, f) for f in sorted(os.listdir(state_dir))
+            if f.endswith(".jobs")]
