@@ -220,14 +220,16 @@ def test_kill_9_and_remount_resumes_every_job(emu, make_mount, state_dir):
 
 
 def test_retention_forgets_ended_jobs(emu, make_mount, state_dir):
-    m1 = ing_mount(make_mount, emu, "retention=0", state_dir=state_dir)
+    """An ended job stays listed for `retention` seconds, then the mount
+    forgets it, and a later mount finds it gone from the state file."""
+    m1 = ing_mount(make_mount, emu, "retention=2", state_dir=state_dir)
     job = publish(m1)
     emu.tick(4)
     assert wait_status(m1, job, "succeeded\n")
     assert wait_for(lambda: "succeeded" in read(state_files(state_dir)[0]))
     m1.stop()
-    time.sleep(1.1)
-    m2 = ing_mount(make_mount, emu, "retention=0", state_dir=state_dir)
+    time.sleep(2.1)
+    m2 = ing_mount(make_mount, emu, "retention=2", state_dir=state_dir)
     assert os.listdir(m2.p("operations")) == []
 
 
