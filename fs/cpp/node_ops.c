@@ -12,11 +12,6 @@
 #include "model.h"
 #include "partnerfs/tracker.h"
 
-/* Marks a listing doc as merged into the tracker, so that a cached listing
- * is merged once, not at every lookup. */
-static const struct doc_note_type merged_note = {"merged into tracker", NULL};
-static char merged;
-
 /* The listed operations, with the URL each is polled at. */
 static int operations_merge(const struct node *n, const char *scope,
 			    const struct submission_list *list)
@@ -51,11 +46,13 @@ static int operations_load_listing(const struct node *n)
 		return err;
 	const struct submission_list *list = docs_submissions(d);
 	cpp_scope(n, scope, sizeof(scope));
-	if (list && !doc_note_get(d, &merged_note)) {
+	/* Merged at every load, cached or not: the tracker forgets an
+	 * operation that ended longer than `retention` ago, and what the
+	 * server still lists must come back (a merge adds only what the
+	 * tracker does not know; it is called for a listing and for a
+	 * lookup the tracker missed). */
+	if (list)
 		err = operations_merge(n, scope, list);
-		if (!err)
-			doc_note_attach(d, &merged_note, &merged);
-	}
 	doc_put(d);
 	return err;
 }
