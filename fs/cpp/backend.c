@@ -177,7 +177,17 @@ const struct backend cpp_backend = {
 		 "    -o api_version=V       default " API_DEFAULT_VERSION "\n"
 		 "    -o publishers=a,b      publishers to list (default: ask "
 		 "the API)\n"
-		 "    -o poll_interval=S     default 5\n",
+		 "    -o poll_interval=S     default 5\n"
+		 "    -o retention=S         default 3600 (1 hour)\n"
+		 "    token for https://cloudpartner.azure.com, of an app that is "
+		 "a user of\n"
+		 "    each publisher account; control files take addresses:\n"
+		 "      ls publishers/P/offers/                    list\n"
+		 "      cat publishers/P/offers/O/status           read status\n"
+		 "      echo a@x.com > publishers/P/offers/O/publish   publish "
+		 "(golive)\n"
+		 "      cat publishers/P/offers/O/operations/latest/wait   watch\n"
+		 "      echo a@x.com > publishers/P/offers/O/cancel    cancel\n",
 	.rows = cpp_rows,
 	.row_count = CPP_ROW_COUNT,
 	.auth_resource = API_RESOURCE,

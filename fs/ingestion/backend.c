@@ -292,7 +292,17 @@ const struct backend ing_backend = {
 		 "an ended job, 604800\n"
 		 "    -o state_dir=PATH      where its jobs are kept (default\n"
 		 "                           $XDG_STATE_HOME/partnerfs, "
-		 "~/.local/state/partnerfs)\n",
+		 "~/.local/state/partnerfs)\n"
+		 "    app-only token for https://graph.microsoft.com, of an "
+		 "Entra app with\n"
+		 "    the Manager role in Partner Center; control files take "
+		 "a blank line:\n"
+		 "      ls products/                               list\n"
+		 "      cat products/X/status                      read status\n"
+		 "      echo > products/X/publish                  publish "
+		 "(golive)\n"
+		 "      cat products/X/operations/latest/wait      watch\n"
+		 "      echo > products/X/cancel                   cancel\n",
 	.claims = ing_claims,
 	.rows = ing_rows,
 	.row_count = ING_ROW_COUNT,

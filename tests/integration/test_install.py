@@ -20,7 +20,8 @@ from util import run
 MAN_SRC = os.path.join(REPO, "doc", "partnerfs.1")
 EXAMPLES = ["fstab.example", "mnt-cpp.mount", "mnt-cpp.automount",
             "partnerfs@.service", "cpp-operation.path",
-            "cpp-operation.service"]
+            "cpp-operation.service", "mnt-pc.mount", "mnt-pc.automount",
+            "pc-job.path", "pc-job.service"]
 
 
 @pytest.fixture(scope="module")
@@ -196,9 +197,11 @@ def test_example_units_pass_systemd_analyze_verify(inst, tmp_path):
     # Documentation=.
     r = ns_run(inst, f"""
 cd '{inst.examples}'
-systemd-analyze verify mnt-cpp.mount mnt-cpp.automount
+systemd-analyze verify mnt-cpp.mount mnt-cpp.automount \\
+    mnt-pc.mount mnt-pc.automount
 XDG_RUNTIME_DIR='{runtime}' systemd-analyze --user verify \\
-    partnerfs@cpp.service cpp-operation.path cpp-operation.service
+    partnerfs@cpp.service cpp-operation.path cpp-operation.service \\
+    partnerfs@pc.service pc-job.path pc-job.service
 """, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout + r.stderr == ""

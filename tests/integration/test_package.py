@@ -4,7 +4,8 @@ mount helpers and the examples, and lintian reports no error; `apt-get
 install ./partnerfs_*.deb` installs it; an /etc/fstab line of type
 fuse.partnerfs mounts the emulator with `mount /mnt/...` through the
 installed files only (and `mount -t partnerfs` too), `umount` unmounts;
-`apt-get purge partnerfs` leaves nothing behind. And the version is one:
+so does a line of the product ingestion API (api=ingestion, its jobs in a
+state_dir=); `apt-get purge partnerfs` leaves nothing behind. And the version is one:
 `partnerfs -V`, meson's project version and debian/changelog agree, and
 a package build stops when they do not.
 
@@ -25,7 +26,7 @@ import time
 
 import pytest
 
-from conftest import EMULATOR, PARTNERFS, REPO
+from conftest import EMULATOR, ING_SEED, PARTNERFS, REPO
 from installed import kill_leftovers, processes_naming
 from util import run
 
@@ -34,7 +35,8 @@ SYSTEM_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8",
               "DEBIAN_FRONTEND": "noninteractive"}
 EXAMPLES = ["fstab.example", "mnt-cpp.mount", "mnt-cpp.automount",
             "partnerfs@.service", "cpp-operation.path",
-            "cpp-operation.service"]
+            "cpp-operation.service", "mnt-pc.mount", "mnt-pc.automount",
+            "pc-job.path", "pc-job.service"]
 
 
 def meson_version():
@@ -232,10 +234,14 @@ def system(cmd, timeout=60, **kw):
     return run(cmd, timeout=timeout, env=SYSTEM_ENV, **kw)
 
 
-def check_mounted_tree(mnt, version):
+def check_mounted_by_the_package(mnt):
     assert run(["findmnt", "-n", "-o", "FSTYPE", "--mountpoint",
                 mnt]).stdout.strip() == "fuse.partnerfs"
     assert daemon_exe(mnt) == "/usr/bin/partnerfs"
+
+
+def check_mounted_tree(mnt, version):
+    check_mounted_by_the_package(mnt)
     r = system(["ls", os.path.join(mnt, "publishers")])
     assert r.stdout.split() == ["contoso", "fabrikam", "northwind"]
     r = system(["cat", os.path.join(mnt, "publishers", "contoso", "offers",
@@ -247,7 +253,10 @@ def check_mounted_tree(mnt, version):
 
 @pytest.mark.timeout(300)
 def test_installed_package_mounts_from_fstab_and_purges_clean(
-        package, emu, tmpdir_short):
+        package, make_emulator, tmpdir_short):
+    # One emulator serves both APIs: the CPP one at /api, the product
+    # ingestion API at /rp/product-ingestion.
+    emu = make_emulator("--ingestion-seed", ING_SEED)
     tok = os.path.join(tmpdir_short, "token")
     with open(tok, "w") as f:
         f.write("sandbox-token\n")
@@ -258,7 +267,11 @@ def test_installed_package_mounts_from_fstab_and_purges_clean(
         shutil.copy2("/etc/fstab", fstab_copy)
     etc_before = etc_files()
     mnt = tempfile.mkdtemp(prefix="partnerfs-test-", dir="/mnt")
+    ing_mnt = tempfile.mkdtemp(prefix="partnerfs-test-ing-", dir="/mnt")
     opts = f"endpoint={emu.url},token_file={tok}"
+    state = os.path.join(tmpdir_short, "state")
+    ing_opts = (f"endpoint={emu.url}/rp/product-ingestion,api=ingestion,"
+                f"token_file={tok},state_dir={state}")
     try:
         r = system(["apt-get", "install", "-y", "--no-install-recommends",
                     "./" + package.deb], cwd=package.out, timeout=180)
@@ -291,6 +304,25 @@ def test_installed_package_mounts_from_fstab_and_purges_clean(
         assert r.returncode == 0, r.stderr
         wait_daemon_gone(mnt)
 
+        # The product ingestion API from an fstab line too.
+        with open("/etc/fstab", "a") as f:
+            f.write(f"none {ing_mnt} fuse.partnerfs "
+                    f"noauto,_netdev,{ing_opts} 0 0\n")
+        r = system(["mount", ing_mnt])
+        assert r.returncode == 0, r.stderr
+        check_mounted_by_the_package(ing_mnt)
+        r = system(["ls", os.path.join(ing_mnt, "products")])
+        assert r.stdout.split() == [
+            "contoso-draft", "contoso-nosku", "contoso-saas", "contoso-vm",
+            "fabrikam-saas", "northwind-vm"], r.stdout + r.stderr
+        r = system(["cat", os.path.join(ing_mnt, "products", "contoso-vm",
+                                        "status")])
+        assert r.stdout == "succeeded\n", r.stdout + r.stderr
+        r = system(["umount", ing_mnt])
+        assert r.returncode == 0, r.stderr
+        assert not os.path.ismount(ing_mnt)
+        wait_daemon_gone(ing_mnt)
+
         r = system(["apt-get", "purge", "-y", "partnerfs"], timeout=180)
         assert r.returncode == 0, r.stdout[-2000:] + r.stderr
         r = run(["dpkg-query", "-W", "-f=${db:Status-Status}", "partnerfs"])
@@ -302,14 +334,16 @@ def test_installed_package_mounts_from_fstab_and_purges_clean(
                 os.path.lexists(d)] == []
         assert sorted(etc_files() - etc_before) == []
     finally:
-        if os.path.ismount(mnt):
-            run(["umount", "-l", mnt])
-        kill_leftovers(mnt)
+        for m in (mnt, ing_mnt):
+            if os.path.ismount(m):
+                run(["umount", "-l", m])
+            kill_leftovers(m)
         if had_fstab:
             shutil.copy2(fstab_copy, "/etc/fstab")
         elif os.path.exists("/etc/fstab"):
             os.unlink("/etc/fstab")
         os.rmdir(mnt)
+        os.rmdir(ing_mnt)
         r = run(["dpkg-query", "-W", "-f=${db:Status-Status}", "partnerfs"])
         if r.returncode == 0 and r.stdout not in ("", "not-installed"):
             system(["apt-get", "purge", "-y", "partnerfs"], timeout=180)
