@@ -91,6 +91,32 @@ static const char *prepare_submissions(struct doc *d, json_object *parsed)
 							: "out of memory";
 }
 
+/* An operation's document as operation.json shows it (its status word
+ * normalised like status): its own fetch, since what is shown is not the
+ * answer pretty-printed. */
+static int fetch_operation(const char *const *ids, size_t n, struct doc **out)
+{
+	(void)n;
+	struct buf url = BUF_INIT, shown = BUF_INIT;
+	struct rest_result res;
+	char state[MODEL_WORD_MAX];
+	rest_result_init(&res);
+	int err = api_doc_url(API_OPERATION, ids, &url);
+	if (!err)
+		err = remote_fetch_url(url.data, &res);
+	if (!err && model_operation_shown(res.body.data ? res.body.data : "",
+					  res.body.len, state, sizeof(state),
+					  &shown) != 0)
+		err = -EIO;
+	if (!err &&
+	    !(*out = doc_new(shown.data, shown.len, res.etag, url.data)))
+		err = -ENOMEM;
+	buf_free(&shown);
+	buf_free(&url);
+	rest_result_free(&res);
+	return err;
+}
+
 #define KIND_URL(fn, doc)                                                      \
 	static int fn(const char *const *ids, size_t n, struct buf *out)       \
 	{                                                                      \
@@ -134,6 +160,7 @@ static const struct {
 	[API_SUBMISSIONS] = {{"submissions", url_submissions,
 			      prepare_submissions},
 			     2},
+	[API_OPERATION] = {{"operation", NULL, NULL, fetch_operation}, 3},
 };
 
 /* Drops the listing of kind keyed by ids[0..nids) if it names id. */
@@ -164,7 +191,7 @@ static void publisher_gone(const char *const *ids, size_t n)
 int docs_get(enum api_doc kind, const char *const *ids, struct doc **out)
 {
 	if ((size_t)kind >= sizeof(kinds) / sizeof(kinds[0]) ||
-	    !kinds[kind].kind.url)
+	    (!kinds[kind].kind.url && !kinds[kind].kind.fetch))
 		return -EINVAL;
 	return remote_get(&kinds[kind].kind, ids, kinds[kind].nids, out);
 }
