@@ -105,21 +105,13 @@ int pfs_attr_fill_lookup(const struct node *n, struct stat *st)
 
 double pfs_attr_timeout(fuse_ino_t id, const struct node *n)
 {
-	return id != FUSE_ROOT_ID && is_dir(n) &&
-			       !(n->type->flags & NODE_TRANSIENT)
-		       ? pfs_config.cache_ttl
-		       : 0;
+	return id != FUSE_ROOT_ID && is_dir(n) ? pfs_config.cache_ttl : 0;
 }
 
 /* A name is kept at least the 1 s every name had before per-node
  * timeouts: cache_ttl=0 must not make each path walk ask again. */
 static double entry_timeout(const struct node *n)
 {
-	/* What the kernel keeps unused it never gives back unless memory is
-	 * short, and our node table keeps a path for each: for the operations
-	 * a mount sees over weeks, that is memory without end. */
-	if (n->type->flags & NODE_TRANSIENT)
-		return 0;
 	if (is_dir(n) && pfs_config.cache_ttl > 1)
 		return pfs_config.cache_ttl;
 	return 1;

@@ -66,30 +66,25 @@
 #define JOB_ROWS(op, base)                                                     \
 	[base] = {.pattern = op,                                               \
 		  .mode = DIR_MODE,                                            \
-		  .flags = NODE_TRANSIENT,                                     \
 		  .exists = ing_op_exists,                                     \
 		  .list = ing_op_list},                                        \
 	[base + 1] = {.pattern = op "/status",                                 \
 		      .mode = RO_FILE,                                         \
-		      .flags = NODE_TRANSIENT,                                 \
 		      .show = ing_op_status_show},                             \
 	[base + 2] = {.pattern = op "/status.json",                            \
 		      .mode = RO_FILE,                                         \
-		      .flags = NODE_TRANSIENT,                                 \
 		      .show = ing_op_json_show},                               \
 	[base + 3] = {.pattern = op "/detail.json",                            \
 		      .mode = RO_FILE,                                         \
-		      .flags = NODE_TRANSIENT,                                 \
 		      .exists = ing_op_detail_exists,                          \
 		      .show = ing_op_detail_show},                             \
 	[base + 4] = {.pattern = op "/wait",                                   \
 		      .mode = RO_FILE,                                         \
-		      .flags = NODE_TRANSIENT | NODE_HIDDEN | NODE_DIRECT_IO | \
-			       NODE_BLOCKING,                                  \
+		      .flags = NODE_HIDDEN | NODE_DIRECT_IO | NODE_BLOCKING,   \
 		      .wait = ing_op_wait},                                    \
 	[base + 5] = {.pattern = op "/cancel",                                 \
 		      .mode = RW_FILE,                                         \
-		      .flags = CONTROL | NODE_TRANSIENT,                       \
+		      .flags = CONTROL,                                        \
 		      .arg = "job-cancel",                                     \
 		      .show = ing_control_show,                                \
 		      .store = ing_control_store}

@@ -24,9 +24,6 @@ enum node_flag {
 				  * snapshot taken at open() (append-only) */
 	NODE_LINES = 1 << 5,	 /* store() as soon as a write() completes a
 				  * line, inside that write() */
-	NODE_TRANSIENT = 1 << 6, /* instances come and go for good (an
-				  * operation): the kernel keeps no entry
-				  * for them, so it forgets them at once */
 };
 
 /* Captures per path: a pattern has at most this many "{...}" (a resource
