@@ -20,6 +20,7 @@
 #include "fuse_wait.h"
 #include "partnerfs/cache.h"
 #include "partnerfs/fuse_ops.h"
+#include "partnerfs/inodes.h"
 #include "partnerfs/log.h"
 
 struct kept_read {
@@ -207,5 +208,6 @@ void fuse_wait_render_stats(struct buf *out)
 	pthread_mutex_lock(&handles_lock);
 	unsigned long n = kept_count;
 	pthread_mutex_unlock(&handles_lock);
-	buf_printf(out, "reads_waiting %lu\n", n);
+	buf_printf(out, "reads_waiting %lu\nnodes_known %zu\n", n,
+		   inodes_count());
 }

@@ -17,7 +17,8 @@ void pfs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	      struct fuse_pollhandle *ph);
 /* The session is over: every kept read is answered (EINTR). */
 void pfs_wait_cleanup(void);
-/* Its line of .partnerfs/stats: the reads kept now. */
+/* Its lines of .partnerfs/stats: the reads kept now, the node ids the
+ * kernel holds. */
 void fuse_wait_render_stats(struct buf *out);
 
 #endif

@@ -228,7 +228,7 @@ def test_retention_forgets_ended_jobs(emu, make_mount, state_dir):
     assert wait_status(m1, job, "succeeded\n")
     assert wait_for(lambda: "succeeded" in read(state_files(state_dir)[0]))
     m1.stop()
-    time.sleep(2.1)
+    time.sleep(3.5)  # the state file keeps times in whole seconds
     m2 = ing_mount(make_mount, emu, "retention=2", state_dir=state_dir)
     assert os.listdir(m2.p("operations")) == []
 
