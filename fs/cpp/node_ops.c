@@ -70,13 +70,14 @@ static int operations_load_listing(const struct node *n)
 	char scope[CPP_SCOPE_MAX];                                             \
 	cpp_scope(n, scope, sizeof(scope))
 
-/* The listing's entry for n's operation, copied into *out (id, state);
- * 0, -ENOENT when it is not listed, or the listing's error. The entry's
- * strings live in the doc, returned referenced in *d. */
+/* The listing's entry for n's operation in *out: 0, -ENOENT when it is
+ * not listed, or the listing's error. The entry lives in the listing,
+ * which *d holds (doc_put it; NULL on failure). */
 static int listed_entry(const struct node *n, struct doc **d,
 			const struct submission **out)
 {
 	const char *ids[] = {n->cap[CPP_PUB], n->cap[CPP_OFFER]};
+	*d = NULL;
 	int err = docs_get(API_SUBMISSIONS, ids, d);
 	if (err)
 		return err;
