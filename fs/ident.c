@@ -81,3 +81,14 @@ bool ident_is_word(const char *s)
 			return false;
 	return true;
 }
+
+bool ident_is_version(const char *v)
+{
+	if (!*v || strlen(v) > 64)
+		return false;
+	for (; *v; v++)
+		if (!(*v >= '0' && *v <= '9') && !(*v >= 'a' && *v <= 'z') &&
+		    !(*v >= 'A' && *v <= 'Z') && *v != '-' && *v != '.')
+			return false;
+	return true;
+}

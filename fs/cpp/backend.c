@@ -30,19 +30,6 @@ static int cpp_scope_split(const char *scope, struct node *n)
 	return 0;
 }
 
-/* api-version goes into every query string: a date like 2017-10-31,
- * perhaps with a suffix such as -preview. */
-static int api_version_ok(const char *v)
-{
-	if (!*v || strlen(v) > 64)
-		return 0;
-	for (; *v; v++)
-		if (!(*v >= '0' && *v <= '9') && !(*v >= 'a' && *v <= 'z') &&
-		    !(*v >= 'A' && *v <= 'Z') && *v != '-' && *v != '.')
-			return 0;
-	return 1;
-}
-
 /* `-o publishers=a,b`: ids separated by single commas. */
 static int publishers_check(const char *list, char *why, size_t size)
 {
@@ -70,7 +57,7 @@ static int cpp_configure(struct pfs_config *c, char *why, size_t size)
 {
 	if (!c->api_version) {
 		c->api_version = strdup(API_DEFAULT_VERSION);
-	} else if (!api_version_ok(c->api_version)) {
+	} else if (!ident_is_version(c->api_version)) {
 		snprintf(why, size, "bad api_version: '%s' (e.g. %s)",
 			 c->api_version, API_DEFAULT_VERSION);
 		return -1;
@@ -172,22 +159,25 @@ static void cpp_describe(struct buf *out)
 
 const struct backend cpp_backend = {
 	.name = "cpp",
-	.usage = "    the Cloud Partner Portal API (doc/cpp-api.md)\n"
-		 "    -o endpoint=URL        https://cloudpartner.azure.com\n"
-		 "    -o api_version=V       default " API_DEFAULT_VERSION "\n"
-		 "    -o publishers=a,b      publishers to list (default: ask "
-		 "the API)\n"
-		 "    -o poll_interval=S     default 5\n"
-		 "    -o retention=S         default 3600 (1 hour)\n"
-		 "    token for https://cloudpartner.azure.com, of an app that is "
-		 "a user of\n"
-		 "    each publisher account; control files take addresses:\n"
-		 "      ls publishers/P/offers/                    list\n"
-		 "      cat publishers/P/offers/O/status           read status\n"
-		 "      echo a@x.com > publishers/P/offers/O/publish   publish "
-		 "(golive)\n"
-		 "      cat publishers/P/offers/O/operations/latest/wait   watch\n"
-		 "      echo a@x.com > publishers/P/offers/O/cancel    cancel\n",
+	.usage =
+		"    the Cloud Partner Portal API (doc/cpp-api.md)\n"
+		"    -o endpoint=URL        https://cloudpartner.azure.com\n"
+		"    -o api_version=V       default " API_DEFAULT_VERSION "\n"
+		"    -o publishers=a,b      publishers to list (default: ask "
+		"the API)\n"
+		"    -o poll_interval=S     default 5\n"
+		"    -o retention=S         default 3600 (1 hour)\n"
+		"    token for https://cloudpartner.azure.com, of an app that "
+		"is "
+		"a user of\n"
+		"    each publisher account; control files take addresses:\n"
+		"      ls publishers/P/offers/                    list\n"
+		"      cat publishers/P/offers/O/status           read status\n"
+		"      echo a@x.com > publishers/P/offers/O/publish   publish "
+		"(golive)\n"
+		"      cat publishers/P/offers/O/operations/latest/wait   "
+		"watch\n"
+		"      echo a@x.com > publishers/P/offers/O/cancel    cancel\n",
 	.rows = cpp_rows,
 	.row_count = CPP_ROW_COUNT,
 	.auth_resource = API_RESOURCE,

@@ -2,7 +2,6 @@
  * input is a list of notification addresses; storing it sends the POST and
  * returns its outcome, which reading the file shows afterwards. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +11,8 @@
 #include "docs.h"
 #include "model.h"
 #include "partnerfs/log.h"
+#include "partnerfs/outcome.h"
 #include "partnerfs/tracker.h"
-
-/* The last outcome of each control file of this mount. */
-struct outcome {
-	struct outcome *next;
-	char *path; /* "pub/offer/action" */
-	char *text;
-	time_t mtime;
-};
-
-static pthread_mutex_t outcomes_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct outcome *outcomes;
 
 static void outcome_key(const struct node *n, char *key, size_t size)
 {
@@ -31,44 +20,18 @@ static void outcome_key(const struct node *n, char *key, size_t size)
 		 n->type->arg);
 }
 
-static void outcome_record(const struct node *n, struct buf *text)
+static void control_record(const struct node *n, struct buf *text)
 {
 	char key[3 * (IDENT_MAX + 1)];
 	outcome_key(n, key, sizeof(key));
-	pthread_mutex_lock(&outcomes_lock);
-	struct outcome *o = outcomes;
-	while (o && strcmp(o->path, key) != 0)
-		o = o->next;
-	if (!o && (o = calloc(1, sizeof(*o))) && (o->path = strdup(key))) {
-		o->next = outcomes;
-		outcomes = o;
-	} else if (o && !o->path) {
-		free(o);
-		o = NULL;
-	}
-	if (o) {
-		free(o->text);
-		o->text = buf_steal(text);
-		o->mtime = time(NULL);
-	}
-	pthread_mutex_unlock(&outcomes_lock);
+	outcome_record(key, text);
 }
 
 int control_show(const struct node *n, struct content *out)
 {
 	char key[3 * (IDENT_MAX + 1)];
 	outcome_key(n, key, sizeof(key));
-	int err = 0;
-	pthread_mutex_lock(&outcomes_lock);
-	struct outcome *o = outcomes;
-	while (o && strcmp(o->path, key) != 0)
-		o = o->next;
-	if (o)
-		err = content_set(out, o->text, strlen(o->text), o->mtime);
-	else
-		err = content_set(out, "", 0, node_mount_time);
-	pthread_mutex_unlock(&outcomes_lock);
-	return err;
+	return outcome_show(key, out);
 }
 
 static void outcome_header(struct buf *t, const struct node *n,
@@ -131,7 +94,7 @@ int control_store(const struct node *n, const struct content *read,
 		outcome_error(&text, err, why);
 		log_warn("%s/%s/%s: %s; nothing sent", n->cap[CPP_PUB],
 			 n->cap[CPP_OFFER], n->type->arg, why);
-		outcome_record(n, &text);
+		control_record(n, &text);
 		buf_free(&emails);
 		buf_free(&text);
 		return err;
@@ -148,7 +111,7 @@ int control_store(const struct node *n, const struct content *read,
 		outcome_error(&text, err, res.message);
 	else
 		control_follow_up(n, &res, &text);
-	outcome_record(n, &text);
+	control_record(n, &text);
 	api_result_free(&res);
 	buf_free(&emails);
 	buf_free(&text);

@@ -43,23 +43,11 @@ static int ing_claims(const char *endpoint)
 	return 0;
 }
 
-/* $version goes into every query string: 2022-07-01, 2022-03-01-preview2. */
-static int version_ok(const char *v)
-{
-	if (!*v || strlen(v) > 64)
-		return 0;
-	for (; *v; v++)
-		if (!(*v >= '0' && *v <= '9') && !(*v >= 'a' && *v <= 'z') &&
-		    !(*v >= 'A' && *v <= 'Z') && *v != '-' && *v != '.')
-			return 0;
-	return 1;
-}
-
 static int ing_configure(struct pfs_config *c, char *why, size_t size)
 {
 	if (!c->api_version) {
 		c->api_version = strdup(ING_DEFAULT_VERSION);
-	} else if (!version_ok(c->api_version)) {
+	} else if (!ident_is_version(c->api_version)) {
 		snprintf(why, size, "bad api_version: '%s' (e.g. %s)",
 			 c->api_version, ING_DEFAULT_VERSION);
 		return -1;
@@ -279,30 +267,31 @@ static void ing_describe(struct buf *out)
 
 const struct backend ing_backend = {
 	.name = "ingestion",
-	.usage = "    the Partner Center product ingestion API "
-		 "(doc/ingestion-api.md)\n"
-		 "    -o endpoint=URL        "
-		 "https://graph.microsoft.com/rp/product-ingestion\n"
-		 "                           (the default api= for that host)\n"
-		 "    -o api_version=V       $version of every request, "
-		 "default " ING_DEFAULT_VERSION "\n"
-		 "    -o poll_interval=S     default 60; below 60 refused "
-		 "for a Graph host\n"
-		 "    -o retention=S         how long a remount still lists "
-		 "an ended job, 604800\n"
-		 "    -o state_dir=PATH      where its jobs are kept (default\n"
-		 "                           $XDG_STATE_HOME/partnerfs, "
-		 "~/.local/state/partnerfs)\n"
-		 "    app-only token for https://graph.microsoft.com, of an "
-		 "Entra app with\n"
-		 "    the Manager role in Partner Center; control files take "
-		 "a blank line:\n"
-		 "      ls products/                               list\n"
-		 "      cat products/X/status                      read status\n"
-		 "      echo > products/X/publish                  publish "
-		 "(golive)\n"
-		 "      cat products/X/operations/latest/wait      watch\n"
-		 "      echo > products/X/cancel                   cancel\n",
+	.usage =
+		"    the Partner Center product ingestion API "
+		"(doc/ingestion-api.md)\n"
+		"    -o endpoint=URL        "
+		"https://graph.microsoft.com/rp/product-ingestion\n"
+		"                           (the default api= for that host)\n"
+		"    -o api_version=V       $version of every request, "
+		"default " ING_DEFAULT_VERSION "\n"
+		"    -o poll_interval=S     default 60; below 60 refused "
+		"for a Graph host\n"
+		"    -o retention=S         how long a remount still lists "
+		"an ended job, 604800\n"
+		"    -o state_dir=PATH      where its jobs are kept (default\n"
+		"                           $XDG_STATE_HOME/partnerfs, "
+		"~/.local/state/partnerfs)\n"
+		"    app-only token for https://graph.microsoft.com, of an "
+		"Entra app with\n"
+		"    the Manager role in Partner Center; control files take "
+		"a blank line:\n"
+		"      ls products/                               list\n"
+		"      cat products/X/status                      read status\n"
+		"      echo > products/X/publish                  publish "
+		"(golive)\n"
+		"      cat products/X/operations/latest/wait      watch\n"
+		"      echo > products/X/cancel                   cancel\n",
 	.claims = ing_claims,
 	.rows = ing_rows,
 	.row_count = ING_ROW_COUNT,

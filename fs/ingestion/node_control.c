@@ -4,7 +4,6 @@
  * on a write of blanks only (`echo > publish`). Whatever is refused here
  * sends nothing; reading the file shows the last outcome. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +13,8 @@
 #include "jobs.h"
 #include "model.h"
 #include "partnerfs/log.h"
+#include "partnerfs/outcome.h"
 #include "partnerfs/tracker.h"
-
-/* The last outcome of each control file of this mount. */
-struct outcome {
-	struct outcome *next;
-	char *key; /* "<ext>/<action>", "/configure", "job/<id>" */
-	char *text;
-	time_t mtime;
-};
-
-static pthread_mutex_t outcomes_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct outcome *outcomes;
 
 static int is_product_row(const struct node *n)
 {
@@ -46,49 +35,18 @@ static void node_key(const struct node *n, char *key, size_t size)
 		       key, size);
 }
 
-static void record(const char *key, struct buf *text)
-{
-	pthread_mutex_lock(&outcomes_lock);
-	struct outcome *o = outcomes;
-	while (o && strcmp(o->key, key) != 0)
-		o = o->next;
-	if (!o && (o = calloc(1, sizeof(*o))) && !(o->key = strdup(key))) {
-		free(o);
-		o = NULL;
-	} else if (o && !o->text) {
-		o->next = outcomes;
-		outcomes = o;
-	}
-	if (o) {
-		free(o->text);
-		o->text = buf_steal(text);
-		o->mtime = time(NULL);
-	}
-	pthread_mutex_unlock(&outcomes_lock);
-}
-
 void ing_control_record(const char *ext, const char *action, struct buf *text)
 {
 	char key[2 * IDENT_MAX + 16];
 	key_of(ext, action, key, sizeof(key));
-	record(key, text);
+	outcome_record(key, text);
 }
 
 int ing_control_show(const struct node *n, struct content *out)
 {
 	char key[2 * IDENT_MAX + 16];
 	node_key(n, key, sizeof(key));
-	int err;
-	pthread_mutex_lock(&outcomes_lock);
-	struct outcome *o = outcomes;
-	while (o && strcmp(o->key, key) != 0)
-		o = o->next;
-	if (o)
-		err = content_set(out, o->text, strlen(o->text), o->mtime);
-	else
-		err = content_set(out, "", 0, node_mount_time);
-	pthread_mutex_unlock(&outcomes_lock);
-	return err;
+	return outcome_show(key, out);
 }
 
 static int is_blank(const char *data, size_t len)
@@ -183,7 +141,7 @@ int ing_control_store(const struct node *n, const struct content *read,
 		ing_outcome_refused(&text, name, name, err, why);
 	if (err && why[0])
 		log_warn("%s: %s; nothing sent", key, why);
-	record(key, &text);
+	outcome_record(key, &text);
 	buf_free(&text);
 	return err;
 }

@@ -19,6 +19,11 @@ bool ident_is_valid(const char *name);
  * or a one-line file. */
 bool ident_is_word(const char *s);
 
+/* True when v can be an API version in every query string: a date like
+ * 2017-10-31, perhaps with a suffix (2022-03-01-preview2); 1..64 bytes of
+ * letters, digits, '-' and '.'. */
+bool ident_is_version(const char *v);
+
 /* Appends name percent-encoded as one URL path segment (RFC 3986:
  * unreserved bytes kept, everything else %XX). 0 or -ENOMEM. */
 int ident_append_encoded(struct buf *out, const char *name);
