@@ -46,6 +46,9 @@ struct op {
 	double ended_at;  /* monotonic, when it became terminal */
 	int errors;
 	int polling;
+	/* Answers stored from outside the pollers (tracker_report): a poll
+	 * that began before one must not overwrite it with older news. */
+	unsigned long reports;
 	unsigned long started_seq; /* > 0: started by this mount, in order */
 };
 
@@ -383,6 +386,8 @@ static int tracker_store(const char *scope, const char *id,
 	struct op *o = op_find_locked(scope, id);
 	int changed =
 		o && !(only_first && o->doc) ? op_update_locked(o, p, old) : 0;
+	if (o && !only_first)
+		o->reports++;
 	pthread_mutex_unlock(&tr.lock);
 	free(p->doc);
 	p->doc = NULL;
@@ -476,6 +481,7 @@ static void tracker_poll_once(struct op *o, double base)
 {
 	char *url = strdup(o->url);
 	char *scope = strdup(o->scope->name), *id = strdup(o->id);
+	unsigned long reports = o->reports;
 	pthread_mutex_unlock(&tr.lock);
 
 	char old[TRACKER_STATE_MAX];
@@ -490,7 +496,7 @@ static void tracker_poll_once(struct op *o, double base)
 		o->errors++;
 		log_warn("polling operation %s of %s failed: %s", id,
 			 scope ? scope : "?", strerror(-err));
-	} else {
+	} else if (o->reports == reports) {
 		o->errors = 0;
 		changed = op_update_locked(o, &p, old);
 	}
