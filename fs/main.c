@@ -122,8 +122,13 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *opts)
 							  opts->max_threads > 64
 						  ? opts->max_threads
 						  : 64);
-	if (opts->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
-		fuse_loop_cfg_set_idle_threads(lc, opts->max_idle_threads);
+	/* Idle workers beyond 10 end (libfuse 3.14 keeps every one it ever
+	 * started), so that memory follows the load of now, not its peak:
+	 * each keeps a request buffer and a libcurl handle. */
+	fuse_loop_cfg_set_idle_threads(lc,
+				       opts->max_idle_threads != UINT_MAX
+					       ? opts->max_idle_threads
+					       : 10); /* UINT_MAX: not given */
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)opts->clone_fd);
 	int rc = fuse_session_loop_mt(se, lc);
 	fuse_loop_cfg_destroy(lc);

@@ -7,6 +7,7 @@
  * the order they ended, from whose head the retention sweep drops those
  * older than `retention` seconds. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,7 @@ static struct {
 	pthread_t threads[POLL_THREADS];
 	int nthreads;
 	unsigned long seq, polls;
+	double trimmed_at;
 } tr = {.lock = PTHREAD_MUTEX_INITIALIZER,
 	.active = LIST_INIT(tr.active),
 	.ended = LIST_INIT(tr.ended)};
@@ -518,6 +520,11 @@ static void tracker_poll_once(struct op *o, double base)
 	pthread_mutex_lock(&tr.lock);
 }
 
+/* Freed memory goes back to the system now and then: a daemon that runs
+ * for weeks should use what its live data needs, not its peak (glibc
+ * keeps freed heap pages otherwise). */
+#define TRIM_EVERY_S 30.0
+
 static void *tracker_poller(void *unused)
 {
 	(void)unused;
@@ -526,6 +533,13 @@ static void *tracker_poller(void *unused)
 		double wait_s;
 		double now = clock_mono_s();
 		tracker_sweep_locked(now);
+		if (now - tr.trimmed_at > TRIM_EVERY_S) {
+			tr.trimmed_at = now;
+			pthread_mutex_unlock(&tr.lock);
+			malloc_trim(0);
+			pthread_mutex_lock(&tr.lock);
+			continue;
+		}
 		struct op *o = next_due_locked(now, &wait_s);
 		if (o) {
 			o->polling = 1;
