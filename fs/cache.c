@@ -47,6 +47,7 @@ static struct {
 	size_t max_entries;
 	size_t sweep_at; /* entries count that starts the next sweep */
 	size_t entries;
+	size_t bytes; /* of the documents kept */
 	unsigned long hits, misses, prefetch_used;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER,
 	   .cond = PTHREAD_COND_INITIALIZER,
@@ -254,10 +255,21 @@ static struct entry *entry_find(const char *key, int create)
 	return e;
 }
 
+/* Under the lock: e keeps d (a reference the caller hands over) instead
+ * of what it kept. */
+static void entry_set_doc(struct entry *e, struct doc *d)
+{
+	if (e->doc)
+		cache.bytes -= e->doc->len;
+	doc_put(e->doc);
+	e->doc = d;
+	if (d)
+		cache.bytes += d->len;
+}
+
 static void entry_forget(struct entry *e)
 {
-	doc_put(e->doc);
-	e->doc = NULL;
+	entry_set_doc(e, NULL);
 	e->err = 0;
 	e->fetched.tv_sec = 0;
 	e->fetched.tv_nsec = 0;
@@ -276,7 +288,7 @@ static void entry_drop(struct entry *e)
 	if (e->next)
 		e->next->pprev = e->pprev;
 	list_del(&e->age);
-	doc_put(e->doc);
+	entry_set_doc(e, NULL);
 	free(e->key);
 	free(e);
 	cache.entries--;
@@ -412,8 +424,7 @@ int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 		if (err == 0 || err == -ENOENT || err == -EACCES) {
 			if (fresh && e->doc && doc_same(e->doc, fresh))
 				fresh->mtime = e->doc->mtime;
-			doc_put(e->doc);
-			e->doc = err ? NULL : doc_get(fresh);
+			entry_set_doc(e, err ? NULL : doc_get(fresh));
 			e->err = err;
 			e->answers++;
 			e->prefetched = scope_prefetch;
@@ -479,6 +490,7 @@ void cache_cleanup(void)
 	}
 	cache.age.prev = cache.age.next = &cache.age;
 	cache.entries = 0;
+	cache.bytes = 0;
 	pthread_mutex_unlock(&cache.lock);
 }
 
@@ -491,6 +503,14 @@ unsigned long cache_prefetch_used(void)
 {
 	pthread_mutex_lock(&cache.lock);
 	unsigned long n = cache.prefetch_used;
+	pthread_mutex_unlock(&cache.lock);
+	return n;
+}
+
+size_t cache_bytes(void)
+{
+	pthread_mutex_lock(&cache.lock);
+	size_t n = cache.bytes;
 	pthread_mutex_unlock(&cache.lock);
 	return n;
 }

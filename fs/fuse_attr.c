@@ -121,7 +121,8 @@ int pfs_attr_entry(const char *path, const struct node *n,
 		   const struct stat *st, struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->ino = inodes_ref(path);
+	e->ino = inodes_ref(
+		path, n->type->flags & NODE_TRANSIENT ? INODES_TRANSIENT : 0);
 	if (!e->ino)
 		return -ENOMEM;
 	e->attr = *st;

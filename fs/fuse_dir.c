@@ -18,6 +18,7 @@
 #include "partnerfs/cache.h"
 #include "partnerfs/inodes.h"
 #include "partnerfs/list.h"
+#include "partnerfs/notify.h"
 #include "partnerfs/prefetch.h"
 #include "partnerfs/tree.h"
 
@@ -57,6 +58,8 @@ void pfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct stat st;
 	struct fuse_entry_param e;
 	int err = inodes_child_path(parent, name, path, sizeof(path));
+	if (!err && notify_hides(fuse_req_ctx(req)->pid, path))
+		err = -ENOENT;
 	if (!err)
 		err = tree_resolve(path, &n);
 	if (!err)

@@ -107,7 +107,7 @@ static int entry_of(const char *path, struct scratch *s,
 		    struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->ino = inodes_ref(path);
+	e->ino = inodes_ref(path, 0);
 	if (!e->ino)
 		return -ENOMEM;
 	fill_stat(s, e->ino, &e->attr);

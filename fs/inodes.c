@@ -7,13 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "partnerfs/buf.h"
+#include "partnerfs/clock.h"
 #include "partnerfs/inodes.h"
+#include "partnerfs/list.h"
 
 struct entry {
 	uint64_t id;
 	uint64_t refs; /* lookups the kernel has not forgotten */
 	size_t path_hash;
 	int detached; /* in by_id only: its path now names another file */
+	long used_ms; /* the last LOOKUP (or offer to inodes_take_idle) */
+	struct list_link idle; /* in `transient`, least recently used first,
+				* when INODES_TRANSIENT; else unlinked */
 	struct entry *next_by_id, *next_by_path;
 	char path[];
 };
@@ -25,6 +31,7 @@ static size_t count;
 /* 64 bits do not wrap in the life of a mount, so an id is never given
  * twice: the kernel may still send requests for one it is forgetting. */
 static uint64_t next_id = INODES_ROOT + 1;
+static struct list_link transient = LIST_INIT(transient);
 
 static size_t hash_path(const char *s)
 {
@@ -102,6 +109,7 @@ static void grow(void)
 
 static void unlink_entry(struct entry *e)
 {
+	list_del(&e->idle);
 	struct entry **p = &by_id[hash_id(e->id) & (nbuckets - 1)];
 	while (*p != e)
 		p = &(*p)->next_by_id;
@@ -129,6 +137,8 @@ static struct entry *add(const char *path, size_t h, uint64_t id, uint64_t refs)
 	e->refs = refs;
 	e->path_hash = h;
 	e->detached = 0;
+	e->used_ms = clock_mono_ms();
+	e->idle.prev = e->idle.next = &e->idle;
 	memcpy(e->path, path, len + 1);
 	link_entry(e);
 	count++;
@@ -160,6 +170,7 @@ void inodes_cleanup(void)
 	free(by_id);
 	free(by_path);
 	by_id = by_path = NULL;
+	transient.prev = transient.next = &transient;
 	nbuckets = count = 0;
 	pthread_mutex_unlock(&lock);
 }
@@ -197,7 +208,15 @@ int inodes_child_path(uint64_t parent, const char *name, char *buf, size_t size)
 	return err;
 }
 
-uint64_t inodes_ref(const char *path)
+/* Newest at the tail: the head is the one unused the longest. */
+static void mark_used(struct entry *e, long now)
+{
+	e->used_ms = now;
+	list_del(&e->idle);
+	list_add(transient.prev, &e->idle);
+}
+
+uint64_t inodes_ref(const char *path, unsigned flags)
 {
 	size_t h = hash_path(path);
 	uint64_t id = 0;
@@ -210,8 +229,37 @@ uint64_t inodes_ref(const char *path)
 	} else if ((e = add(path, h, next_id, 1))) {
 		id = next_id++;
 	}
+	if (e && (flags & INODES_TRANSIENT))
+		mark_used(e, clock_mono_ms());
 	pthread_mutex_unlock(&lock);
 	return id;
+}
+
+size_t inodes_take_idle(long unused_since_ms, size_t max, struct buf *paths)
+{
+	size_t n = 0;
+	long now = clock_mono_ms();
+	/* What is offered counts as used now: past now, it would be met
+	 * again in this walk. */
+	if (unused_since_ms > now)
+		unused_since_ms = now;
+	pthread_mutex_lock(&lock);
+	while (n < max && !list_empty(&transient)) {
+		struct entry *e =
+			list_entry(transient.next, struct entry, idle);
+		if (e->used_ms >= unused_since_ms)
+			break;
+		/* Offered once per idle period: if the kernel keeps it (a
+		 * process works in it), it is offered again after another. */
+		mark_used(e, now);
+		if (e->detached)
+			continue;
+		if (buf_append(paths, e->path, strlen(e->path) + 1))
+			break;
+		n++;
+	}
+	pthread_mutex_unlock(&lock);
+	return n;
 }
 
 void inodes_forget(uint64_t id, uint64_t n)
@@ -268,6 +316,7 @@ int inodes_rename(const char *from, const char *to)
 		 * dentry and keeps the inode. */
 		unlink_entry(e);
 		*moved = *e;
+		moved->idle.prev = moved->idle.next = &moved->idle;
 		moved->path_hash = h;
 		moved->detached = 0;
 		memcpy(moved->path, to, len + 1);

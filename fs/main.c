@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fuse_evict.h"
 #include "fuse_scratch.h"
 #include "partnerfs/auth.h"
 #include "partnerfs/backend.h"
@@ -100,6 +101,9 @@ static int start_threads(struct fuse_session *se)
 {
 	node_mount_time = time(NULL);
 	notify_init(pfs_config.mountpoint, fuse_session_fd(se));
+	if (fuse_evict_start(pfs_config.forget_after) != 0)
+		log_warn("cannot start the node evictor; the node table keeps "
+			 "every operation the kernel has seen");
 	tracker_init(backend, pfs_config.poll_interval, pfs_config.retention,
 		     on_operation_changed);
 	if (backend->resume && backend->resume() != 0)
@@ -187,6 +191,7 @@ int main(int argc, char *argv[])
 	 * session go. */
 	notify_stop();
 out_unmount:
+	fuse_evict_stop();
 	fuse_session_unmount(se);
 	prefetch_stop();
 	tracker_stop();

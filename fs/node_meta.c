@@ -49,19 +49,20 @@ void node_meta_add_stats(void (*render)(struct buf *out))
 static void meta_stats(struct buf *b)
 {
 	unsigned long hits, misses, entries, tracked, active, polls;
-	unsigned long queued, touched, dropped;
+	unsigned long queued, touched, dropped, forgets;
 	http_stats_render(b);
 	cache_stats(&hits, &misses, &entries);
 	tracker_stats(&tracked, &active, &polls);
-	notify_stats(&queued, &touched, &dropped);
-	buf_printf(
-		b,
-		"cache_hits %lu\ncache_misses %lu\ncache_entries %lu\n"
-		"operations_tracked %lu\noperations_active %lu\n"
-		"operation_polls %lu\n"
-		"touches_queued %lu\ntouches_sent %lu\ntouches_dropped %lu\n",
-		hits, misses, entries, tracked, active, polls, queued, touched,
-		dropped);
+	notify_stats(&queued, &touched, &dropped, &forgets);
+	buf_printf(b,
+		   "cache_hits %lu\ncache_misses %lu\ncache_entries %lu\n"
+		   "operations_tracked %lu\noperations_active %lu\n"
+		   "operation_polls %lu\n"
+		   "touches_queued %lu\ntouches_sent %lu\ntouches_dropped %lu\n"
+		   "forget_probes %lu\n",
+		   hits, misses, entries, tracked, active, polls, queued,
+		   touched, dropped, forgets);
+	buf_printf(b, "cache_bytes %zu\n", cache_bytes());
 	prefetch_render_stats(b);
 	if (more_stats)
 		more_stats(b);

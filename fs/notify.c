@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -25,14 +26,28 @@
  * past it a touch is dropped (counted) rather than a poller kept waiting. */
 #define QUEUE_MAX 4096
 #define PATH_MAX_LEN 4096
+/* Forget probes in flight; a probe not answered in PROBE_MS is dropped
+ * (the toucher was busy: the path is offered again later). */
+#define PROBES_MAX 1024
+#define PROBE_MS 10000
+
+/* What the toucher is asked, as the first byte of its line. */
+enum { TOUCH = 'T', FORGET = 'F' };
+
+struct probe {
+	char *path;
+	long sent_ms;
+};
 
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
-	char *paths[QUEUE_MAX]; /* queued, oldest first */
+	char *paths[QUEUE_MAX]; /* queued lines, kind first, oldest first */
 	uint64_t hashes[QUEUE_MAX];
 	size_t count;
-	unsigned long touched, dropped;
+	struct probe probes[PROBES_MAX];
+	size_t probe_count;
+	unsigned long touched, dropped, forgets;
 	int running;
 	pthread_t notifier;
 	int have_notifier;
@@ -62,9 +77,18 @@ static void toucher_touch(const char *path)
 	utimensat(AT_FDCWD, path, mtime_only, 0);
 }
 
-/* The toucher: reads "<relative path>\n" lines and touches each below
- * mountpoint, until the daemon closes the socket or dies. Only
- * async-signal-safe calls: it was forked from the daemon. */
+/* A forget probe: a walk to path, whose last name the kernel then asks
+ * about again (its entry has expired) and is told it is not there, so it
+ * drops its entry and those below it, and forgets their nodes. */
+static void toucher_forget(const char *path)
+{
+	struct stat st;
+	lstat(path, &st);
+}
+
+/* The toucher: reads "<kind><relative path>\n" lines and touches or
+ * probes each below mountpoint, until the daemon closes the socket or
+ * dies. Only async-signal-safe calls: it was forked from the daemon. */
 static void toucher_main(int sock, const char *mountpoint)
 {
 	static char line[2 * PATH_MAX_LEN + 2], in[16384];
@@ -81,10 +105,13 @@ static void toucher_main(int sock, const char *mountpoint)
 		while ((nl = memchr(start, '\n',
 				    used - (size_t)(start - in)))) {
 			size_t len = (size_t)(nl - start);
-			if (len < PATH_MAX_LEN) {
-				memcpy(line + base, start, len);
-				line[base + len] = '\0';
-				toucher_touch(line);
+			if (len > 1 && len < PATH_MAX_LEN) {
+				memcpy(line + base, start + 1, len - 1);
+				line[base + len - 1] = '\0';
+				if (*start == FORGET)
+					toucher_forget(line);
+				else
+					toucher_touch(line);
 			}
 			start = nl + 1;
 		}
@@ -167,7 +194,8 @@ static void *notifier_main(void *unused)
 		size_t count = nt.count;
 		memcpy(batch, nt.paths, count * sizeof(char *));
 		nt.count = 0;
-		nt.touched += count;
+		for (size_t i = 0; i < count; i++)
+			nt.touched += batch[i][0] == TOUCH;
 		pthread_mutex_unlock(&nt.lock);
 		notifier_send(batch, count);
 		for (size_t i = 0; i < count; i++)
@@ -234,6 +262,9 @@ void notify_cleanup(void)
 	for (size_t i = 0; i < nt.count; i++)
 		free(nt.paths[i]);
 	nt.count = 0;
+	for (size_t i = 0; i < nt.probe_count; i++)
+		free(nt.probes[i].path);
+	nt.probe_count = 0;
 	free(nt.mountpoint);
 	nt.mountpoint = NULL;
 	pthread_mutex_unlock(&nt.lock);
@@ -246,20 +277,57 @@ bool notify_is_toucher(pid_t tid)
 	return tid != 0 && pid != 0 && tid == pid;
 }
 
-/* Under the lock. A path already waiting is not queued again. */
-static void queue_path_locked(const char *path)
+static bool notify_probing_locked(const char *path)
 {
-	uint64_t h = hash_path(path);
-	for (size_t i = 0; i < nt.count; i++)
-		if (nt.hashes[i] == h && strcmp(nt.paths[i], path) == 0)
-			return;
-	char *copy = nt.count < QUEUE_MAX ? strdup(path) : NULL;
-	if (!copy) {
-		nt.dropped++;
-		return;
+	for (size_t i = 0; i < nt.probe_count; i++)
+		if (strcmp(nt.probes[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+static void probe_remove_locked(size_t i)
+{
+	free(nt.probes[i].path);
+	nt.probes[i] = nt.probes[--nt.probe_count];
+}
+
+/* Under the lock. A touch below (or of) a path being probed ends the
+ * probe first: the toucher must find the files it touches. */
+static void probes_end_under_locked(const char *path)
+{
+	for (size_t i = nt.probe_count; i-- > 0;) {
+		size_t len = strlen(nt.probes[i].path);
+		if (strncmp(path, nt.probes[i].path, len) == 0 &&
+		    (path[len] == '\0' || path[len] == '/'))
+			probe_remove_locked(i);
 	}
+}
+
+/* Under the lock. A line already waiting is not queued again. 0, or -1
+ * when the queue is full. */
+static int queue_line_locked(char kind, const char *path)
+{
+	char line[PATH_MAX_LEN + 2];
+	if (snprintf(line, sizeof(line), "%c%s", kind, path) >=
+	    (int)sizeof(line))
+		return 0; /* no such path below a mountpoint */
+	uint64_t h = hash_path(line);
+	for (size_t i = 0; i < nt.count; i++)
+		if (nt.hashes[i] == h && strcmp(nt.paths[i], line) == 0)
+			return 0;
+	char *copy = nt.count < QUEUE_MAX ? strdup(line) : NULL;
+	if (!copy)
+		return -1;
 	nt.paths[nt.count] = copy;
 	nt.hashes[nt.count++] = h;
+	return 0;
+}
+
+static void queue_path_locked(const char *path)
+{
+	probes_end_under_locked(path);
+	if (queue_line_locked(TOUCH, path) != 0)
+		nt.dropped++;
 }
 
 void notify_changed(const struct buf *events, const struct buf *paths)
@@ -280,12 +348,47 @@ void notify_changed(const struct buf *events, const struct buf *paths)
 	pthread_mutex_unlock(&nt.lock);
 }
 
+void notify_forget(const struct buf *paths)
+{
+	long now = clock_mono_ms();
+	pthread_mutex_lock(&nt.lock);
+	for (size_t i = nt.probe_count; i-- > 0;)
+		if (now - nt.probes[i].sent_ms > PROBE_MS)
+			probe_remove_locked(i);
+	for (size_t off = 0; nt.running && paths->data && off < paths->len;
+	     off += strlen(paths->data + off) + 1) {
+		const char *path = paths->data + off;
+		if (nt.probe_count == PROBES_MAX || notify_probing_locked(path))
+			continue;
+		char *copy = strdup(path);
+		if (!copy || queue_line_locked(FORGET, path) != 0) {
+			free(copy);
+			break;
+		}
+		nt.probes[nt.probe_count++] = (struct probe){copy, now};
+		nt.forgets++;
+	}
+	pthread_cond_signal(&nt.work);
+	pthread_mutex_unlock(&nt.lock);
+}
+
+bool notify_hides(pid_t tid, const char *path)
+{
+	if (!notify_is_toucher(tid))
+		return false;
+	pthread_mutex_lock(&nt.lock);
+	bool hidden = notify_probing_locked(path);
+	pthread_mutex_unlock(&nt.lock);
+	return hidden;
+}
+
 void notify_stats(unsigned long *queued, unsigned long *touched,
-		  unsigned long *dropped)
+		  unsigned long *dropped, unsigned long *forgets)
 {
 	pthread_mutex_lock(&nt.lock);
 	*queued = nt.count;
 	*touched = nt.touched;
 	*dropped = nt.dropped;
+	*forgets = nt.forgets;
 	pthread_mutex_unlock(&nt.lock);
 }

@@ -26,7 +26,7 @@ struct pfs_config pfs_config;
  * error at start-up rather than a silent 0. */
 static struct {
 	char *poll_interval, *retention, *cache_ttl, *cache_max, *prefetch,
-		*timeout, *retries;
+		*timeout, *retries, *forget_after;
 	int show_help, show_version;
 	/* Words that are not options: [source] mountpoint. mount.fuse3 runs
 	 * `partnerfs SOURCE MOUNTPOINT -o ...` (SOURCE is fstab's first field,
@@ -112,6 +112,7 @@ static const struct fuse_opt raw_opts[] = {
 	RAW_OPT("prefetch=%s", prefetch),
 	RAW_OPT("timeout=%s", timeout),
 	RAW_OPT("retries=%s", retries),
+	RAW_OPT("forget_after=%s", forget_after),
 	FUSE_OPT_END,
 };
 
@@ -148,6 +149,10 @@ static void usage(const char *prog)
 	       "(default 20000)\n"
 	       "    -o prefetch=N          reads ahead of a reader at once "
 	       "(default 8; 0: off)\n"
+	       "    -o forget_after=S      an operation's directory unused "
+	       "this long leaves\n"
+	       "                           the kernel's cache (default "
+	       "cache_ttl + 30)\n"
 	       "    -o timeout=S           seconds per request (default 30)\n"
 	       "    -o retries=N           retries of a failed GET (default "
 	       "3)\n"
@@ -485,6 +490,14 @@ static int config_numbers(struct pfs_config *c)
 	if (parse_seconds(raw.cache_ttl, 30, 0, &c->cache_ttl))
 		return options_fail("bad cache_ttl: %s (seconds, >= 0)",
 				    raw.cache_ttl);
+	/* A directory's name lasts max(cache_ttl, 1) s in the kernel: only
+	 * then can it be made to forget it (fuse_evict.h). */
+	double name_ttl = c->cache_ttl > 1 ? c->cache_ttl : 1;
+	if (parse_seconds_max(raw.forget_after, c->cache_ttl + 30, name_ttl + 1,
+			      31536000, &c->forget_after))
+		return options_fail("bad forget_after: %s (seconds, at least "
+				    "cache_ttl + 1 and 2)",
+				    raw.forget_after);
 	if (parse_seconds(raw.timeout, 30, 0.1, &c->timeout))
 		return options_fail("bad timeout: %s (seconds, >= 0.1)",
 				    raw.timeout);
@@ -580,6 +593,7 @@ void options_free(struct fuse_args *args, struct fuse_cmdline_opts *opts)
 	 * (main.c parses once; tests/fuzz/fuzz_options parses per input). */
 	free(raw.poll_interval);
 	free(raw.retention);
+	free(raw.forget_after);
 	free(raw.cache_ttl);
 	free(raw.cache_max);
 	free(raw.prefetch);

@@ -80,6 +80,7 @@ const struct node_type cpp_rows[CPP_ROW_COUNT] = {
 			.exists = operations_latest_exists,
 			.link = operations_latest_link},
 	[ROW_OPERATION] = {.pattern = OPERATION,
+			   .flags = NODE_TRANSIENT,
 			   .mode = DIR_MODE,
 			   .exists = operation_exists,
 			   .list = operation_list},

@@ -66,6 +66,7 @@
 #define JOB_ROWS(op, base)                                                     \
 	[base] = {.pattern = op,                                               \
 		  .mode = DIR_MODE,                                            \
+		  .flags = NODE_TRANSIENT,                                     \
 		  .exists = ing_op_exists,                                     \
 		  .list = ing_op_list},                                        \
 	[base + 1] = {.pattern = op "/status",                                 \

@@ -85,6 +85,8 @@ struct doc *doc_new(const char *data, size_t len, const char *etag,
 		    const char *url);
 void doc_put(struct doc *d);
 
+/* The bytes of the documents kept, for .partnerfs/stats. */
+size_t cache_bytes(void);
 /* hits, misses, entries: for .partnerfs/stats. */
 void cache_stats(unsigned long *hits, unsigned long *misses,
 		 unsigned long *entries);

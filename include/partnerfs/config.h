@@ -21,12 +21,14 @@ struct pfs_config {
 	int poll_interval_set; /* given by the user, not the default */
 	double retention;      /* seconds an ended operation stays known */
 	int retention_set;
-	char *state_dir;  /* where a backend keeps what must outlive
+	char *state_dir;     /* where a backend keeps what must outlive
 				* the mount (NULL: its default) */
-	double cache_ttl; /* seconds */
-	long cache_max;	  /* documents kept at most */
-	long prefetch;	  /* concurrent prefetches at most; 0: off */
-	double timeout;	  /* seconds, per request */
+	double cache_ttl;    /* seconds */
+	long cache_max;	     /* documents kept at most */
+	long prefetch;	     /* concurrent prefetches at most; 0: off */
+	double forget_after; /* seconds before an unused operation's
+			      * directory leaves the kernel (fuse_evict.h) */
+	double timeout;	     /* seconds, per request */
 	int retries;
 	int insecure;
 	int foreground;

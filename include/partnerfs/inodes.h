@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "partnerfs/buf.h"
+
 /* The root, "/": always known, never forgotten (FUSE_ROOT_ID). */
 #define INODES_ROOT 1
 
@@ -28,9 +30,23 @@ int inodes_path(uint64_t id, char *buf, size_t size);
 int inodes_child_path(uint64_t parent, const char *name, char *buf,
 		      size_t size);
 
+/* inodes_ref flags. */
+enum {
+	/* The path names something that comes and goes for good (an
+	 * operation's directory): inodes_take_idle offers it once the
+	 * kernel has not looked it up for a while. */
+	INODES_TRANSIENT = 1,
+};
+
 /* The id of path, made when the path has none; its count of references
  * the kernel holds goes up by one. 0 when out of memory. */
-uint64_t inodes_ref(const char *path);
+uint64_t inodes_ref(const char *path, unsigned flags);
+/* Appends to paths (each NUL-terminated) up to max of the INODES_TRANSIENT
+ * paths the kernel still holds but has not looked up since
+ * unused_since_ms (clock_mono_ms), least recently used first; each counts
+ * as used now, so it is offered again only after another such while. The
+ * number appended. */
+size_t inodes_take_idle(long unused_since_ms, size_t max, struct buf *paths);
 /* The kernel forgot n references to id; at none, id is dropped. */
 void inodes_forget(uint64_t id, uint64_t n);
 

@@ -24,6 +24,10 @@ enum node_flag {
 				  * snapshot taken at open() (append-only) */
 	NODE_LINES = 1 << 5,	 /* store() as soon as a write() completes a
 				  * line, inside that write() */
+	NODE_TRANSIENT = 1 << 6, /* a directory whose instances come and go
+				  * for good (an operation, a job): the
+				  * kernel is made to drop one it has not
+				  * looked up for a while (fuse_evict.h) */
 };
 
 /* Captures per path: a pattern has at most this many "{...}" (a resource

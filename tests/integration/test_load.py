@@ -408,3 +408,74 @@ def test_retention_forgets_ended_operations(emu, make_mount):
     assert stat_of(m, "operations_tracked") >= 1
     # And forgotten again.
     assert wait_for(lambda: stat_of(m, "operations_tracked") == 0, 5)
+
+
+def read_every_operation(m, offers):
+    """`cat` of every listed operation's status, as `cat */status` would:
+    {path: content}."""
+    got = {}
+    for o in offers:
+        ops = m.offer(o, "operations")
+        for op in run(["ls", ops]).stdout.split():
+            if op != "latest":
+                path = os.path.join(ops, op, "status")
+                got[path] = read(path)
+    return got
+
+
+def test_the_kernel_forgets_operations_nobody_uses(emu, make_mount):
+    """The kernel keeps every name it has looked up until memory runs
+    short, and the mount keeps a node for each: with every operation a
+    mount has seen, memory without end. With `-o cache_ttl=1,forget_after=2` an
+    operation's directory that nobody has looked up for 2 s leaves the
+    kernel and the node table (.partnerfs/stats: nodes_known loses the
+    operations' directories and files; forget_probes counts the kernel
+    being made to drop a name). The user sees nothing of it: the
+    same operations are listed and read alike afterwards."""
+    m = make_mount(emu, "cache_ttl=1,forget_after=2")
+    offers = ["contoso-vm", "contoso-app", "contoso-review"]
+    first = read_every_operation(m, offers)
+    assert len(first) >= 4
+    peak = stat_of(m, "nodes_known")
+    # A directory and a status file for each operation go.
+    gone = peak - 2 * len(first)
+    assert wait_for(lambda: stat_of(m, "nodes_known") <= gone, 20, 0.2), \
+        (peak, stat_of(m, "nodes_known"))
+    assert stat_of(m, "forget_probes") >= len(first)
+    assert read_every_operation(m, offers) == first
+    # Used again, they are known again, and forgotten again.
+    assert stat_of(m, "nodes_known") >= peak
+    assert wait_for(lambda: stat_of(m, "nodes_known") <= gone, 20, 0.2)
+
+
+def test_a_watcher_of_a_forgotten_operation_still_hears(emu, make_mount):
+    """inotifywait on a running operation's status, and nothing else
+    looks at the operation for longer than forget_after: its directory
+    leaves the kernel's name cache (the watch keeps the file itself), and
+    when the operation moves, the watcher hears of it all the same, and
+    its status reads the new state."""
+    m = make_mount(emu, "poll_interval=0.2,cache_ttl=1,forget_after=2")
+    publish_all(m, ["contoso-draft"])
+    ops = m.offer("contoso-draft", "operations")
+    op = run(["readlink", os.path.join(ops, "latest")]).stdout.strip()
+    status = os.path.join(ops, op, "status")
+    assert read(status) == "notStarted\n"
+    probes = stat_of(m, "forget_probes")
+    p = subprocess.Popen(["inotifywait", "-t", "60", "-e", "attrib", status],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        line = p.stderr.readline()  # inotifywait -t bounds it
+        while line and "Watches established" not in line:
+            line = p.stderr.readline()
+        assert line, "inotifywait did not start"
+        assert wait_for(lambda: stat_of(m, "forget_probes") > probes, 20,
+                        0.2), "the operation's directory was never dropped"
+        time.sleep(1)
+        assert p.poll() is None, "an event without a change"
+        emu.tick()
+        out, _ = p.communicate(timeout=15)
+        assert out.strip() == f"{status} ATTRIB"
+    finally:
+        kill_all([p])
+    assert read(status) == "running\n"
