@@ -1,5 +1,5 @@
-/* tracker.c: known operations and the poller threads that follow the
- * non-terminal ones (see tracker.h).
+/* tracker.c: the operations this mount knows (see tracker.h); the
+ * pollers that follow the non-terminal ones are in tracker_poll.c.
  *
  * Memory follows what is live: an operation is found by (scope, id) in a
  * hash table, lives on its scope's list, and on one of two lists by
@@ -7,7 +7,6 @@
  * the order they ended, from whose head the retention sweep drops those
  * older than `retention` seconds. */
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,70 +15,12 @@
 #include "partnerfs/buf.h"
 #include "partnerfs/clock.h"
 #include "partnerfs/list.h"
-#include "partnerfs/log.h"
 #include "partnerfs/tracker.h"
+#include "tracker_impl.h"
 
-/* Polls run on a few threads so that one slow operation URL does not hold
- * up the others, while the API sees bounded concurrency. A thread polls at
- * most interval / latency operations per interval: 16 keep 1,000
- * operations within a 5 s interval at 20 ms (plus transfer) per request,
- * where 4 managed 200 per second at best (tests/bench/README.md). */
-#define POLL_THREADS 16
-/* After errors the interval doubles up to this, unless the backend says. */
-#define POLL_BACKOFF_MAX_S 60.0
-#define OP_BUCKETS 4096
-#define SCOPE_BUCKETS 1024
-
-struct scope_ops;
-
-struct op {
-	struct op *hnext;	   /* in its hash bucket */
-	struct list_link in_scope; /* its scope's operations */
-	struct list_link by_state; /* tracker.active, or .ended by end time */
-	struct scope_ops *scope;
-	char *id, *url;
-	char state[TRACKER_STATE_MAX];
-	int terminal; /* state is terminal; kept so scans compare no words */
-	char *doc;
-	size_t doc_len;
-	time_t mtime;
-	double next_poll; /* monotonic seconds */
-	double ended_at;  /* monotonic, when it became terminal */
-	int errors;
-	int polling;
-	/* Answers stored from outside the pollers (tracker_report): a poll
-	 * that began before one must not overwrite it with older news. */
-	unsigned long reports;
-	unsigned long started_seq; /* > 0: started by this mount, in order */
-};
-
-/* Per scope: its operations, and which one the latest listing put first.
- * Scopes are few (one per offer seen) and kept for the mount's life. */
-struct scope_ops {
-	struct scope_ops *hnext;
-	char *name;
-	char *latest_listed;
-	struct list_link ops;
-};
-
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t work; /* new work or stop: wakes pollers */
-	struct op *buckets[OP_BUCKETS];
-	struct scope_ops *scopes[SCOPE_BUCKETS];
-	struct list_link active, ended;
-	unsigned long count, active_count;
-	const struct backend *be;
-	double interval, retention;
-	tracker_listener_fn listener;
-	int running;
-	pthread_t threads[POLL_THREADS];
-	int nthreads;
-	unsigned long seq, polls;
-	double trimmed_at;
-} tracker = {.lock = PTHREAD_MUTEX_INITIALIZER,
-	     .active = LIST_INIT(tracker.active),
-	     .ended = LIST_INIT(tracker.ended)};
+struct tracker tracker = {.lock = PTHREAD_MUTEX_INITIALIZER,
+			  .active = LIST_INIT(tracker.active),
+			  .ended = LIST_INIT(tracker.ended)};
 
 static unsigned hash_str(unsigned h, const char *s)
 {
@@ -193,9 +134,7 @@ static void op_drop_locked(struct op *o)
 	op_free(o);
 }
 
-/* Operations that ended longer than the retention ago: the server's
- * listing still shows them, the mount need not. */
-static void tracker_sweep_locked(double now)
+void tracker_sweep_locked(double now)
 {
 	while (!list_empty(&tracker.ended)) {
 		struct op *o =
@@ -360,10 +299,7 @@ int tracker_terminal_state(const char *scope, const char *id, char *state,
 	return err;
 }
 
-/* Stores a poll's document and state into the op (taking p->doc);
- * returns whether the state changed (old state copied to old_state). */
-static int op_update_locked(struct op *o, struct backend_poll *p,
-			    char *old_state)
+int op_update_locked(struct op *o, struct backend_poll *p, char *old_state)
 {
 	int changed = strcmp(o->state, p->state) != 0;
 	int doc_changed = !o->doc || o->doc_len != p->doc_len ||
@@ -404,7 +340,7 @@ int tracker_report(const char *scope, const char *id, struct backend_poll *p)
 	return tracker_store(scope, id, p, 0);
 }
 
-static int tracker_fetch(const char *url, struct backend_poll *p)
+int tracker_fetch(const char *url, struct backend_poll *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->retry_after_s = -1;
@@ -433,132 +369,6 @@ int tracker_fetch_doc(const char *scope, const char *id)
 	return 0;
 }
 
-/* The due, idle, active operation polled longest ago; or NULL and the time
- * until the next one is due. */
-static struct op *next_due_locked(double now, double *wait_s)
-{
-	struct op *best = NULL;
-	*wait_s = tracker.interval > 0 ? tracker.interval : 1.0;
-	/* The sweep needs a turn now and then even when nothing is due. */
-	if (*wait_s > 1.0)
-		*wait_s = 1.0;
-	for (struct list_link *l = tracker.active.next; l != &tracker.active;
-	     l = l->next) {
-		struct op *o = list_entry(l, struct op, by_state);
-		if (o->polling)
-			continue;
-		if (o->next_poll <= now) {
-			if (!best || o->next_poll < best->next_poll)
-				best = o;
-		} else if (o->next_poll - now < *wait_s) {
-			*wait_s = o->next_poll - now;
-		}
-	}
-	return best;
-}
-
-/* How long after this poll the next one is. */
-static double poll_delay(const struct op *o, int err, long retry_after)
-{
-	double delay = tracker.interval;
-	if (err) {
-		double most = tracker.be->poll_backoff_max_s > 0
-				      ? tracker.be->poll_backoff_max_s
-				      : POLL_BACKOFF_MAX_S;
-		for (int i = 0; i < o->errors && delay < most; i++)
-			delay *= 2;
-		return delay > most ? most : delay;
-	}
-	/* The server may ask to come back sooner (doc/design.md §3); a
-	 * longer Retry-After must not delay what watchers see past
-	 * poll_interval, and 0 would make the poller spin. */
-	if (retry_after > 0 && (double)retry_after < delay)
-		delay = (double)retry_after;
-	return delay;
-}
-
-/* base: when this poll was due, so that an operation is polled every
- * interval and not every interval plus the time the request took. Called
- * and returns with the lock held; drops it for the request. */
-static void tracker_poll_once(struct op *o, double base)
-{
-	char *url = strdup(o->url);
-	char *scope = strdup(o->scope->name), *id = strdup(o->id);
-	unsigned long reports = o->reports;
-	pthread_mutex_unlock(&tracker.lock);
-
-	char old[TRACKER_STATE_MAX];
-	struct backend_poll p;
-	int err = tracker_fetch(url, &p);
-
-	pthread_mutex_lock(&tracker.lock);
-	tracker.polls++;
-	o->polling = 0;
-	int changed = 0;
-	if (err) {
-		o->errors++;
-		log_warn("polling operation %s of %s failed: %s", id,
-			 scope ? scope : "?", strerror(-err));
-	} else if (o->reports == reports) {
-		o->errors = 0;
-		changed = op_update_locked(o, &p, old);
-	}
-	double delay = poll_delay(o, err, p.retry_after_s);
-	/* Counted from when the poll was due; but a request slower than the
-	 * interval must not make us poll back to back, and a backoff runs
-	 * from the failure. */
-	double end = clock_mono_s();
-	double soonest = err ? end + delay : end + delay / 2;
-	o->next_poll = base + delay > soonest ? base + delay : soonest;
-	pthread_mutex_unlock(&tracker.lock);
-
-	if (changed && tracker.listener && scope && id)
-		tracker.listener(scope, id, old, p.state);
-	free(p.doc);
-	free(url);
-	free(scope);
-	free(id);
-	pthread_mutex_lock(&tracker.lock);
-}
-
-/* Freed memory goes back to the system now and then: a daemon that runs
- * for weeks should use what its live data needs, not its peak (glibc
- * keeps freed heap pages otherwise). */
-#define TRIM_EVERY_S 30.0
-
-static void *tracker_poller(void *unused)
-{
-	(void)unused;
-	pthread_mutex_lock(&tracker.lock);
-	while (tracker.running) {
-		double wait_s;
-		double now = clock_mono_s();
-		tracker_sweep_locked(now);
-		if (now - tracker.trimmed_at > TRIM_EVERY_S) {
-			tracker.trimmed_at = now;
-			pthread_mutex_unlock(&tracker.lock);
-			malloc_trim(0);
-			pthread_mutex_lock(&tracker.lock);
-			continue;
-		}
-		struct op *o = next_due_locked(now, &wait_s);
-		if (o) {
-			o->polling = 1;
-			/* Far behind (a busy server): start afresh, rather
-			 * than polling back to back to catch up. */
-			tracker_poll_once(o,
-					  now - o->next_poll < tracker.interval
-						  ? o->next_poll
-						  : now);
-			continue;
-		}
-		struct timespec until = clock_deadline_in(wait_s);
-		pthread_cond_timedwait(&tracker.work, &tracker.lock, &until);
-	}
-	pthread_mutex_unlock(&tracker.lock);
-	return NULL;
-}
-
 void tracker_init(const struct backend *be, double poll_interval_s,
 		  double retention_s, tracker_listener_fn listener)
 {
@@ -567,34 +377,6 @@ void tracker_init(const struct backend *be, double poll_interval_s,
 	tracker.interval = poll_interval_s;
 	tracker.retention = retention_s;
 	tracker.listener = listener;
-}
-
-int tracker_start(void)
-{
-	pthread_mutex_lock(&tracker.lock);
-	tracker.running = 1;
-	pthread_mutex_unlock(&tracker.lock);
-	for (int i = 0; i < POLL_THREADS; i++) {
-		int rc = pthread_create(&tracker.threads[i], NULL,
-					tracker_poller, NULL);
-		if (rc) {
-			tracker_stop();
-			return -rc;
-		}
-		tracker.nthreads++;
-	}
-	return 0;
-}
-
-void tracker_stop(void)
-{
-	pthread_mutex_lock(&tracker.lock);
-	tracker.running = 0;
-	pthread_cond_broadcast(&tracker.work);
-	pthread_mutex_unlock(&tracker.lock);
-	for (int i = 0; i < tracker.nthreads; i++)
-		pthread_join(tracker.threads[i], NULL);
-	tracker.nthreads = 0;
 }
 
 void tracker_cleanup(void)
