@@ -1,5 +1,5 @@
-/* tracker.c: known operations and the poller threads that follow the
- * non-terminal ones (see tracker.h).
+/* tracker.c: the operations this mount knows (see tracker.h); the
+ * pollers that follow the non-terminal ones are in tracker_poll.c.
  *
  * Memory follows what is live: an operation is found by (scope, id) in a
  * hash table, lives on its scope's list, and on one of two lists by
@@ -7,7 +7,6 @@
  * the order they ended, from whose head the retention sweep drops those
  * older than `retention` seconds. */
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,70 +15,12 @@
 #include "partnerfs/buf.h"
 #include "partnerfs/clock.h"
 #include "partnerfs/list.h"
-#include "partnerfs/log.h"
 #include "partnerfs/tracker.h"
+#include "tracker_impl.h"
 
-/* Polls run on a few threads so that one slow operation URL does not hold
- * up the others, while the API sees bounded concurrency. A thread polls at
- * most interval / latency operations per interval: 16 keep 1,000
- * operations within a 5 s interval at 20 ms (plus transfer) per request,
- * where 4 managed 200 per second at best (tests/bench/README.md). */
-#define POLL_THREADS 16
-/* After errors the interval doubles up to this, unless the backend says. */
-#define POLL_BACKOFF_MAX_S 60.0
-#define OP_BUCKETS 4096
-#define SCOPE_BUCKETS 1024
-
-struct scope_ops;
-
-struct op {
-	struct op *hnext;	   /* in its hash bucket */
-	struct list_link in_scope; /* its scope's operations */
-	struct list_link by_state; /* tr.active, or tr.ended by end time */
-	struct scope_ops *scope;
-	char *id, *url;
-	char state[TRACKER_STATE_MAX];
-	int terminal; /* state is terminal; kept so scans compare no words */
-	char *doc;
-	size_t doc_len;
-	time_t mtime;
-	double next_poll; /* monotonic seconds */
-	double ended_at;  /* monotonic, when it became terminal */
-	int errors;
-	int polling;
-	/* Answers stored from outside the pollers (tracker_report): a poll
-	 * that began before one must not overwrite it with older news. */
-	unsigned long reports;
-	unsigned long started_seq; /* > 0: started by this mount, in order */
-};
-
-/* Per scope: its operations, and which one the latest listing put first.
- * Scopes are few (one per offer seen) and kept for the mount's life. */
-struct scope_ops {
-	struct scope_ops *hnext;
-	char *name;
-	char *latest_listed;
-	struct list_link ops;
-};
-
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t work; /* new work or stop: wakes pollers */
-	struct op *buckets[OP_BUCKETS];
-	struct scope_ops *scopes[SCOPE_BUCKETS];
-	struct list_link active, ended;
-	unsigned long count, active_count;
-	const struct backend *be;
-	double interval, retention;
-	tracker_listener_fn listener;
-	int running;
-	pthread_t threads[POLL_THREADS];
-	int nthreads;
-	unsigned long seq, polls;
-	double trimmed_at;
-} tr = {.lock = PTHREAD_MUTEX_INITIALIZER,
-	.active = LIST_INIT(tr.active),
-	.ended = LIST_INIT(tr.ended)};
+struct tracker tracker = {.lock = PTHREAD_MUTEX_INITIALIZER,
+			  .active = LIST_INIT(tracker.active),
+			  .ended = LIST_INIT(tracker.ended)};
 
 static unsigned hash_str(unsigned h, const char *s)
 {
@@ -90,13 +31,13 @@ static unsigned hash_str(unsigned h, const char *s)
 
 static struct op **op_bucket(const char *scope, const char *id)
 {
-	return &tr.buckets[hash_str(hash_str(2166136261u, scope), id) %
-			   OP_BUCKETS];
+	return &tracker.buckets[hash_str(hash_str(2166136261u, scope), id) %
+				OP_BUCKETS];
 }
 
 static struct scope_ops **scope_bucket(const char *scope)
 {
-	return &tr.scopes[hash_str(2166136261u, scope) % SCOPE_BUCKETS];
+	return &tracker.scopes[hash_str(2166136261u, scope) % SCOPE_BUCKETS];
 }
 
 static struct scope_ops *scope_find_locked(const char *scope, int create)
@@ -137,11 +78,11 @@ static void op_set_state(struct op *o, const char *state, int terminal)
 	list_del(&o->by_state);
 	if (terminal) {
 		o->ended_at = clock_mono_s();
-		list_add(tr.ended.prev, &o->by_state); /* at the tail */
-		tr.active_count--;
+		list_add(tracker.ended.prev, &o->by_state); /* at the tail */
+		tracker.active_count--;
 	} else {
-		list_add(&tr.active, &o->by_state);
-		tr.active_count++;
+		list_add(&tracker.active, &o->by_state);
+		tracker.active_count++;
 	}
 }
 
@@ -172,10 +113,10 @@ static struct op *op_new_locked(const char *scope, const char *id,
 	o->hnext = *b;
 	*b = o;
 	/* Start as active, then move to where the state says. */
-	list_add(&tr.active, &o->by_state);
-	tr.count++;
-	tr.active_count++;
-	op_set_state(o, state, tr.be->state_is_terminal(state));
+	list_add(&tracker.active, &o->by_state);
+	tracker.count++;
+	tracker.active_count++;
+	op_set_state(o, state, tracker.be->state_is_terminal(state));
 	o->mtime = time(NULL);
 	o->next_poll = clock_mono_s();
 	return o;
@@ -189,17 +130,16 @@ static void op_drop_locked(struct op *o)
 	*p = o->hnext;
 	list_del(&o->in_scope);
 	list_del(&o->by_state);
-	tr.count--;
+	tracker.count--;
 	op_free(o);
 }
 
-/* Operations that ended longer than the retention ago: the server's
- * listing still shows them, the mount need not. */
-static void tracker_sweep_locked(double now)
+void tracker_sweep_locked(double now)
 {
-	while (!list_empty(&tr.ended)) {
-		struct op *o = list_entry(tr.ended.next, struct op, by_state);
-		if (o->ended_at + tr.retention > now || o->polling)
+	while (!list_empty(&tracker.ended)) {
+		struct op *o =
+			list_entry(tracker.ended.next, struct op, by_state);
+		if (o->ended_at + tracker.retention > now || o->polling)
 			break;
 		op_drop_locked(o);
 	}
@@ -207,20 +147,20 @@ static void tracker_sweep_locked(double now)
 
 int tracker_add_started(const char *scope, const char *id, const char *url)
 {
-	pthread_mutex_lock(&tr.lock);
+	pthread_mutex_lock(&tracker.lock);
 	struct op *o = op_find_locked(scope, id);
 	if (!o)
 		o = op_new_locked(scope, id, url, "notStarted");
 	if (!o) {
-		pthread_mutex_unlock(&tr.lock);
+		pthread_mutex_unlock(&tracker.lock);
 		return -ENOMEM;
 	}
 	/* An idempotent publish answers with the running operation's URL:
 	 * same operation, now also the latest one started here. */
-	o->started_seq = ++tr.seq;
+	o->started_seq = ++tracker.seq;
 	o->next_poll = clock_mono_s();
-	pthread_cond_broadcast(&tr.work);
-	pthread_mutex_unlock(&tr.lock);
+	pthread_cond_broadcast(&tracker.work);
+	pthread_mutex_unlock(&tracker.lock);
 	return 0;
 }
 
@@ -228,7 +168,7 @@ int tracker_merge_listing(const char *scope, const struct tracker_seen *seen,
 			  size_t count)
 {
 	int err = 0;
-	pthread_mutex_lock(&tr.lock);
+	pthread_mutex_lock(&tracker.lock);
 	struct scope_ops *f = scope_find_locked(scope, 1);
 	if (!f) {
 		err = -ENOMEM;
@@ -245,15 +185,15 @@ int tracker_merge_listing(const char *scope, const struct tracker_seen *seen,
 			break;
 		}
 	}
-	pthread_cond_broadcast(&tr.work);
+	pthread_cond_broadcast(&tracker.work);
 out:
-	pthread_mutex_unlock(&tr.lock);
+	pthread_mutex_unlock(&tracker.lock);
 	return err;
 }
 
 void tracker_poll_scope_now(const char *scope)
 {
-	pthread_mutex_lock(&tr.lock);
+	pthread_mutex_lock(&tracker.lock);
 	struct scope_ops *f = scope_find_locked(scope, 0);
 	for (struct list_link *l = f ? f->ops.next : NULL; l && l != &f->ops;
 	     l = l->next) {
@@ -261,8 +201,8 @@ void tracker_poll_scope_now(const char *scope)
 		if (!o->terminal)
 			o->next_poll = clock_mono_s();
 	}
-	pthread_cond_broadcast(&tr.work);
-	pthread_mutex_unlock(&tr.lock);
+	pthread_cond_broadcast(&tracker.work);
+	pthread_mutex_unlock(&tracker.lock);
 }
 
 void op_view_free(struct op_view *v)
@@ -275,10 +215,10 @@ void op_view_free(struct op_view *v)
 int tracker_get(const char *scope, const char *id, struct op_view *out)
 {
 	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&tr.lock);
+	pthread_mutex_lock(&tracker.lock);
 	struct op *o = op_find_locked(scope, id);
 	if (!o) {
-		pthread_mutex_unlock(&tr.lock);
+		pthread_mutex_unlock(&tracker.lock);
 		return -ENOENT;
 	}
 	memcpy(out->state, o->state, sizeof(out->state));
@@ -295,7 +235,7 @@ int tracker_get(const char *scope, const char *id, struct op_view *out)
 	}
 	/* Decided under the lock: the poller may give o a document the
 	 * moment it is released. */
-	pthread_mutex_unlock(&tr.lock);
+	pthread_mutex_unlock(&tracker.lock);
 	if (nomem) {
 		op_view_free(out);
 		return -ENOMEM;
@@ -309,14 +249,14 @@ int tracker_each(const char *scope, int (*fn)(void *ctx, const char *id),
 	/* Copy the ids first: fn may be slow (it fills a FUSE buffer). */
 	struct buf ids = BUF_INIT;
 	int err = 0;
-	pthread_mutex_lock(&tr.lock);
+	pthread_mutex_lock(&tracker.lock);
 	struct scope_ops *f = scope_find_locked(scope, 0);
 	for (struct list_link *l = f ? f->ops.next : NULL;
 	     l && l != &f->ops && !err; l = l->next) {
 		struct op *o = list_entry(l, struct op, in_scope);
 		err = buf_append(&ids, o->id, strlen(o->id) + 1);
 	}
-	pthread_mutex_unlock(&tr.lock);
+	pthread_mutex_unlock(&tracker.lock);
 	for (size_t off = 0; !err && off < ids.len;
 	     off += strlen(ids.data + off) + 1)
 		err = fn(ctx, ids.data + off);
@@ -328,7 +268,7 @@ int tracker_latest(const char *scope, char *id, size_t size)
 {
 	const char *best = NULL;
 	unsigned long best_seq = 0;
-	pthread_mutex_lock(&tr.lock);
+	pthread_mutex_lock(&tracker.lock);
 	struct scope_ops *f = scope_find_locked(scope, 0);
 	for (struct list_link *l = f ? f->ops.next : NULL; l && l != &f->ops;
 	     l = l->next) {
@@ -343,26 +283,23 @@ int tracker_latest(const char *scope, char *id, size_t size)
 	int err = best ? 0 : -ENOENT;
 	if (best)
 		snprintf(id, size, "%s", best);
-	pthread_mutex_unlock(&tr.lock);
+	pthread_mutex_unlock(&tracker.lock);
 	return err;
 }
 
 int tracker_terminal_state(const char *scope, const char *id, char *state,
 			   size_t size)
 {
-	pthread_mutex_lock(&tr.lock);
+	pthread_mutex_lock(&tracker.lock);
 	struct op *o = op_find_locked(scope, id);
 	int err = !o ? -ENOENT : !o->terminal ? -EAGAIN : 0;
 	if (!err)
 		snprintf(state, size, "%s", o->state);
-	pthread_mutex_unlock(&tr.lock);
+	pthread_mutex_unlock(&tracker.lock);
 	return err;
 }
 
-/* Stores a poll's document and state into the op (taking p->doc);
- * returns whether the state changed (old state copied to old_state). */
-static int op_update_locked(struct op *o, struct backend_poll *p,
-			    char *old_state)
+int op_update_locked(struct op *o, struct backend_poll *p, char *old_state)
 {
 	int changed = strcmp(o->state, p->state) != 0;
 	int doc_changed = !o->doc || o->doc_len != p->doc_len ||
@@ -384,17 +321,17 @@ static int tracker_store(const char *scope, const char *id,
 			 struct backend_poll *p, int only_first)
 {
 	char old[TRACKER_STATE_MAX];
-	pthread_mutex_lock(&tr.lock);
+	pthread_mutex_lock(&tracker.lock);
 	struct op *o = op_find_locked(scope, id);
 	int changed =
 		o && !(only_first && o->doc) ? op_update_locked(o, p, old) : 0;
 	if (o && !only_first)
 		o->reports++;
-	pthread_mutex_unlock(&tr.lock);
+	pthread_mutex_unlock(&tracker.lock);
 	free(p->doc);
 	p->doc = NULL;
-	if (changed && tr.listener)
-		tr.listener(scope, id, old, p->state);
+	if (changed && tracker.listener)
+		tracker.listener(scope, id, old, p->state);
 	return o ? 0 : -ENOENT;
 }
 
@@ -403,19 +340,19 @@ int tracker_report(const char *scope, const char *id, struct backend_poll *p)
 	return tracker_store(scope, id, p, 0);
 }
 
-static int tracker_fetch(const char *url, struct backend_poll *p)
+int tracker_fetch(const char *url, struct backend_poll *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->retry_after_s = -1;
-	return url ? tr.be->poll(url, p) : -ENOMEM;
+	return url ? tracker.be->poll(url, p) : -ENOMEM;
 }
 
 int tracker_fetch_doc(const char *scope, const char *id)
 {
-	pthread_mutex_lock(&tr.lock);
+	pthread_mutex_lock(&tracker.lock);
 	struct op *o = op_find_locked(scope, id);
 	char *url = o && !o->doc ? strdup(o->url) : NULL;
-	pthread_mutex_unlock(&tr.lock);
+	pthread_mutex_unlock(&tracker.lock);
 	if (!o)
 		return -ENOENT;
 	if (!url)
@@ -432,193 +369,40 @@ int tracker_fetch_doc(const char *scope, const char *id)
 	return 0;
 }
 
-/* The due, idle, active operation polled longest ago; or NULL and the time
- * until the next one is due. */
-static struct op *next_due_locked(double now, double *wait_s)
-{
-	struct op *best = NULL;
-	*wait_s = tr.interval > 0 ? tr.interval : 1.0;
-	/* The sweep needs a turn now and then even when nothing is due. */
-	if (*wait_s > 1.0)
-		*wait_s = 1.0;
-	for (struct list_link *l = tr.active.next; l != &tr.active;
-	     l = l->next) {
-		struct op *o = list_entry(l, struct op, by_state);
-		if (o->polling)
-			continue;
-		if (o->next_poll <= now) {
-			if (!best || o->next_poll < best->next_poll)
-				best = o;
-		} else if (o->next_poll - now < *wait_s) {
-			*wait_s = o->next_poll - now;
-		}
-	}
-	return best;
-}
-
-/* How long after this poll the next one is. */
-static double poll_delay(const struct op *o, int err, long retry_after)
-{
-	double delay = tr.interval;
-	if (err) {
-		double most = tr.be->poll_backoff_max_s > 0
-				      ? tr.be->poll_backoff_max_s
-				      : POLL_BACKOFF_MAX_S;
-		for (int i = 0; i < o->errors && delay < most; i++)
-			delay *= 2;
-		return delay > most ? most : delay;
-	}
-	/* The server may ask to come back sooner (doc/design.md §3); a
-	 * longer Retry-After must not delay what watchers see past
-	 * poll_interval, and 0 would make the poller spin. */
-	if (retry_after > 0 && (double)retry_after < delay)
-		delay = (double)retry_after;
-	return delay;
-}
-
-/* base: when this poll was due, so that an operation is polled every
- * interval and not every interval plus the time the request took. Called
- * and returns with the lock held; drops it for the request. */
-static void tracker_poll_once(struct op *o, double base)
-{
-	char *url = strdup(o->url);
-	char *scope = strdup(o->scope->name), *id = strdup(o->id);
-	unsigned long reports = o->reports;
-	pthread_mutex_unlock(&tr.lock);
-
-	char old[TRACKER_STATE_MAX];
-	struct backend_poll p;
-	int err = tracker_fetch(url, &p);
-
-	pthread_mutex_lock(&tr.lock);
-	tr.polls++;
-	o->polling = 0;
-	int changed = 0;
-	if (err) {
-		o->errors++;
-		log_warn("polling operation %s of %s failed: %s", id,
-			 scope ? scope : "?", strerror(-err));
-	} else if (o->reports == reports) {
-		o->errors = 0;
-		changed = op_update_locked(o, &p, old);
-	}
-	double delay = poll_delay(o, err, p.retry_after_s);
-	/* Counted from when the poll was due; but a request slower than the
-	 * interval must not make us poll back to back, and a backoff runs
-	 * from the failure. */
-	double end = clock_mono_s();
-	double soonest = err ? end + delay : end + delay / 2;
-	o->next_poll = base + delay > soonest ? base + delay : soonest;
-	pthread_mutex_unlock(&tr.lock);
-
-	if (changed && tr.listener && scope && id)
-		tr.listener(scope, id, old, p.state);
-	free(p.doc);
-	free(url);
-	free(scope);
-	free(id);
-	pthread_mutex_lock(&tr.lock);
-}
-
-/* Freed memory goes back to the system now and then: a daemon that runs
- * for weeks should use what its live data needs, not its peak (glibc
- * keeps freed heap pages otherwise). */
-#define TRIM_EVERY_S 30.0
-
-static void *tracker_poller(void *unused)
-{
-	(void)unused;
-	pthread_mutex_lock(&tr.lock);
-	while (tr.running) {
-		double wait_s;
-		double now = clock_mono_s();
-		tracker_sweep_locked(now);
-		if (now - tr.trimmed_at > TRIM_EVERY_S) {
-			tr.trimmed_at = now;
-			pthread_mutex_unlock(&tr.lock);
-			malloc_trim(0);
-			pthread_mutex_lock(&tr.lock);
-			continue;
-		}
-		struct op *o = next_due_locked(now, &wait_s);
-		if (o) {
-			o->polling = 1;
-			/* Far behind (a busy server): start afresh, rather
-			 * than polling back to back to catch up. */
-			tracker_poll_once(o, now - o->next_poll < tr.interval
-						     ? o->next_poll
-						     : now);
-			continue;
-		}
-		struct timespec until = clock_deadline_in(wait_s);
-		pthread_cond_timedwait(&tr.work, &tr.lock, &until);
-	}
-	pthread_mutex_unlock(&tr.lock);
-	return NULL;
-}
-
 void tracker_init(const struct backend *be, double poll_interval_s,
 		  double retention_s, tracker_listener_fn listener)
 {
-	clock_cond_init(&tr.work);
-	tr.be = be;
-	tr.interval = poll_interval_s;
-	tr.retention = retention_s;
-	tr.listener = listener;
-}
-
-int tracker_start(void)
-{
-	pthread_mutex_lock(&tr.lock);
-	tr.running = 1;
-	pthread_mutex_unlock(&tr.lock);
-	for (int i = 0; i < POLL_THREADS; i++) {
-		int rc = pthread_create(&tr.threads[i], NULL, tracker_poller,
-					NULL);
-		if (rc) {
-			tracker_stop();
-			return -rc;
-		}
-		tr.nthreads++;
-	}
-	return 0;
-}
-
-void tracker_stop(void)
-{
-	pthread_mutex_lock(&tr.lock);
-	tr.running = 0;
-	pthread_cond_broadcast(&tr.work);
-	pthread_mutex_unlock(&tr.lock);
-	for (int i = 0; i < tr.nthreads; i++)
-		pthread_join(tr.threads[i], NULL);
-	tr.nthreads = 0;
+	clock_cond_init(&tracker.work);
+	tracker.be = be;
+	tracker.interval = poll_interval_s;
+	tracker.retention = retention_s;
+	tracker.listener = listener;
 }
 
 void tracker_cleanup(void)
 {
-	pthread_mutex_lock(&tr.lock);
+	pthread_mutex_lock(&tracker.lock);
 	for (size_t b = 0; b < OP_BUCKETS; b++)
-		while (tr.buckets[b])
-			op_drop_locked(tr.buckets[b]);
+		while (tracker.buckets[b])
+			op_drop_locked(tracker.buckets[b]);
 	for (size_t b = 0; b < SCOPE_BUCKETS; b++)
-		while (tr.scopes[b]) {
-			struct scope_ops *f = tr.scopes[b];
-			tr.scopes[b] = f->hnext;
+		while (tracker.scopes[b]) {
+			struct scope_ops *f = tracker.scopes[b];
+			tracker.scopes[b] = f->hnext;
 			free(f->name);
 			free(f->latest_listed);
 			free(f);
 		}
-	tr.active_count = 0;
-	pthread_mutex_unlock(&tr.lock);
+	tracker.active_count = 0;
+	pthread_mutex_unlock(&tracker.lock);
 }
 
 void tracker_stats(unsigned long *tracked, unsigned long *active,
 		   unsigned long *polls)
 {
-	pthread_mutex_lock(&tr.lock);
-	*tracked = tr.count;
-	*active = tr.active_count;
-	*polls = tr.polls;
-	pthread_mutex_unlock(&tr.lock);
+	pthread_mutex_lock(&tracker.lock);
+	*tracked = tracker.count;
+	*active = tracker.active_count;
+	*polls = tracker.polls;
+	pthread_mutex_unlock(&tracker.lock);
 }

@@ -13,6 +13,7 @@
 #include "cpp.h"
 #include "docs.h"
 #include "model.h"
+#include "partnerfs/op_show.h"
 #include "partnerfs/tracker.h"
 
 /* The listed operations, with the URL each is polled at. */
@@ -185,17 +186,9 @@ int operations_latest_link(const struct node *n, char *buf, size_t size)
 int operation_status_show(const struct node *n, struct content *out)
 {
 	OP_OF(n, scope);
-	struct op_view v;
-	char line[TRACKER_STATE_MAX + 1];
 	int err = operation_tracked(n, scope);
-	if (!err && !(err = tracker_get(scope, n->cap[CPP_NAME], &v))) {
-		snprintf(line, sizeof(line), "%s\n", v.state);
-		err = content_set(out, line, strlen(line), v.mtime);
-		if (!err && !(out->url = strdup(v.url)))
-			err = -ENOMEM;
-		op_view_free(&v);
-		return err;
-	}
+	if (!err)
+		err = op_show_status(scope, n->cap[CPP_NAME], out);
 	if (err != -ENOENT)
 		return err;
 	/* Ended and forgotten: the listing says how it ended. */
@@ -204,6 +197,7 @@ int operation_status_show(const struct node *n, struct content *out)
 	err = listed_entry(n, &d, &s);
 	if (err)
 		return err;
+	char line[TRACKER_STATE_MAX + 1];
 	snprintf(line, sizeof(line), "%s\n", s->state);
 	err = content_set(out, line, strlen(line), d->mtime);
 	doc_put(d);
@@ -247,23 +241,8 @@ int operation_json_show(const struct node *n, struct content *out)
 	int err = operation_tracked(n, scope);
 	if (err == -ENOENT)
 		return operation_json_listed(n, out);
-	/* An operation known only from a listing has no document yet. */
-	if (!err)
-		err = tracker_fetch_doc(scope, n->cap[CPP_NAME]);
-	if (err)
-		return err;
-	struct op_view v;
-	err = tracker_get(scope, n->cap[CPP_NAME], &v);
-	if (err)
-		return err;
-	/* The tracker keeps the document as shown (cpp_poll). */
-	err = content_set(out, v.doc ? v.doc : "", v.doc_len, v.mtime);
-	if (!err && !(out->url = strdup(v.url)))
-		err = -ENOMEM;
-	if (err)
-		content_free(out);
-	op_view_free(&v);
-	return err;
+	/* The document as cpp_poll() shows it. */
+	return err ? err : op_show_doc(scope, n->cap[CPP_NAME], out);
 }
 
 int operation_wait(const struct node *n, struct content *out)

@@ -11,6 +11,7 @@
 #include "ing.h"
 #include "jobs.h"
 #include "model.h"
+#include "partnerfs/op_show.h"
 #include "partnerfs/tracker.h"
 
 static int is_product_row(const struct node *n)
@@ -92,42 +93,17 @@ int ing_latest_link(const struct node *n, char *buf, size_t size)
 
 int ing_op_status_show(const struct node *n, struct content *out)
 {
-	struct op_view v;
-	int err = tracker_get(ING_SCOPE, ing_job_of(n), &v);
-	if (err)
-		return err;
-	char line[TRACKER_STATE_MAX + 1];
-	snprintf(line, sizeof(line), "%s\n", v.state);
-	err = content_set(out, line, strlen(line), v.mtime);
-	if (!err && !(out->url = strdup(v.url)))
-		err = -ENOMEM;
-	if (!err && !(out->id = strdup(ing_job_of(n))))
-		err = -ENOMEM;
-	if (err)
+	int err = op_show_status(ING_SCOPE, ing_job_of(n), out);
+	if (!err && !(out->id = strdup(ing_job_of(n)))) {
 		content_free(out);
-	op_view_free(&v);
+		err = -ENOMEM;
+	}
 	return err;
 }
 
 int ing_op_json_show(const struct node *n, struct content *out)
 {
-	const char *id = ing_job_of(n);
-	/* A job resumed from the state file has no document yet. */
-	int err = tracker_fetch_doc(ING_SCOPE, id);
-	if (err)
-		return err;
-	struct op_view v;
-	err = tracker_get(ING_SCOPE, id, &v);
-	if (err)
-		return err;
-	err = content_set(out, v.doc ? v.doc : "", v.doc ? v.doc_len : 0,
-			  v.mtime);
-	if (!err && !(out->url = strdup(v.url)))
-		err = -ENOMEM;
-	if (err)
-		content_free(out);
-	op_view_free(&v);
-	return err;
+	return op_show_doc(ING_SCOPE, ing_job_of(n), out);
 }
 
 /* GET configure/<id> answers once the job succeeded or was cancelled,

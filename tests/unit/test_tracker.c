@@ -1,9 +1,9 @@
-/* Unit tests of the tracker (fs/tracker.c) through its public API, with a
- * backend of our own: its poll() answers from a script per URL and
- * records when it was called, so every request the pollers would send is
- * seen here; nothing goes over HTTP. Intervals are tens of milliseconds,
- * except where the server's Retry-After (whole seconds) must be shorter
- * than the interval. */
+/* Unit tests of the tracker (fs/tracker.c, fs/tracker_poll.c) through its
+ * public API, with a backend of our own: its poll() answers from a script
+ * per URL and records when it was called, so every request the pollers
+ * would send is seen here; nothing goes over HTTP. Intervals are tens of
+ * milliseconds, except where the server's Retry-After (whole seconds) must
+ * be shorter than the interval. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
