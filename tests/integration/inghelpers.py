@@ -6,6 +6,8 @@ import json
 import os
 import urllib.parse
 
+import pytest
+
 from conftest import ING_SEED
 
 BASE = "/rp/product-ingestion"
@@ -50,6 +52,24 @@ def ing_mount(make_mount, emu, options="", state_dir=None, **kw):
         opts.append(options)
     m = make_mount(emu.url + BASE, ",".join(opts), **kw)
     return m
+
+
+# The fixtures of a test module of the backend, which imports them by
+# name so that they stand in for conftest's emu and mnt of the Cloud
+# Partner Portal API.
+@pytest.fixture
+def emu(make_emulator):
+    return ing_emulator(make_emulator)
+
+
+@pytest.fixture
+def state_dir(tmpdir_short):
+    return os.path.join(tmpdir_short, "state")
+
+
+@pytest.fixture
+def mnt(emu, make_mount, state_dir):
+    return ing_mount(make_mount, emu, state_dir=state_dir)
 
 
 def prod(mnt, ext, *parts):

@@ -12,23 +12,13 @@ import shutil
 import pytest
 
 from inghelpers import (BASE, CONFIGURE, DRAFT, FABRIKAM, NORTHWIND, SUBMISSION,
-                        TECH, VM, ing_emulator, ing_mount, ing_requests,
-                        plg, posted_bodies, prod)
+                        TECH, VM, ing_requests, plg, posted_bodies, prod)
+# the ingestion API's emu, mnt and state_dir fixtures, in place of conftest's
+from inghelpers import emu, mnt, state_dir  # noqa: F401
 from ophelpers import q, sh, write_errno
 from util import errno_of, read, wait_for
 
 TC = os.path.join("draft", "plans", "gen2", TECH + ".json")
-
-
-@pytest.fixture
-def emu(make_emulator):
-    return ing_emulator(make_emulator)
-
-
-@pytest.fixture
-def mnt(emu, make_mount, tmpdir_short):
-    return ing_mount(make_mount, emu,
-                     state_dir=os.path.join(tmpdir_short, "state"))
 
 
 def write_whole(path, data):
