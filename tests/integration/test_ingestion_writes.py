@@ -30,6 +30,18 @@ def last_job(mnt, ext):
     return os.readlink(prod(mnt, ext, "operations", "latest"))
 
 
+def failed_job(emu, mnt, ext, control):
+    """A newline written to ext's control file starts a job that the API
+    ends failed: (the job, its status.json)."""
+    assert write_whole(prod(mnt, ext, control), "\n") == (0, 0)
+    job = last_job(mnt, ext)
+    emu.tick(2)
+    assert wait_for(lambda: read(prod(mnt, ext, "operations", job,
+                                      "status")) == "failed\n", 5)
+    return job, json.loads(read(prod(mnt, ext, "operations", job,
+                                     "status.json")))
+
+
 def test_resource_file_written_whole_is_one_configure(emu, mnt):
     path = prod(mnt, "contoso-vm", TC)
     res = json.loads(read(path))
@@ -193,13 +205,7 @@ def test_golive_with_nothing_in_preview(emu, mnt):
     out = read(prod(mnt, "contoso-draft", "golive"))
     assert "status: not sent" in out and "no preview submission" in out
     # contoso-vm's newest preview is live already: the API's job fails
-    assert write_whole(prod(mnt, "contoso-vm", "golive"), "\n") == (0, 0)
-    job = last_job(mnt, "contoso-vm")
-    emu.tick(2)
-    status = prod(mnt, "contoso-vm", "operations", job, "status")
-    assert wait_for(lambda: read(status) == "failed\n", 5)
-    doc = json.loads(read(prod(mnt, "contoso-vm", "operations", job,
-                               "status.json")))
+    job, doc = failed_job(emu, mnt, "contoso-vm", "golive")
     assert doc["errors"] and doc["errors"][0]["details"][0]["code"] == \
         "invalidState"
     assert errno_of(os.stat, prod(mnt, "contoso-vm", "operations", job,
@@ -207,13 +213,7 @@ def test_golive_with_nothing_in_preview(emu, mnt):
 
 
 def test_conflicting_publish_fails_with_the_conflict(emu, mnt):
-    assert write_whole(prod(mnt, "fabrikam-saas", "publish"), "\n") == (0, 0)
-    job = last_job(mnt, "fabrikam-saas")
-    emu.tick(2)
-    status = prod(mnt, "fabrikam-saas", "operations", job, "status")
-    assert wait_for(lambda: read(status) == "failed\n", 5)
-    doc = json.loads(read(prod(mnt, "fabrikam-saas", "operations", job,
-                               "status.json")))
+    _, doc = failed_job(emu, mnt, "fabrikam-saas", "publish")
     assert doc["errors"][0]["code"] == "conflict"
     assert "In Progress submission" in doc["errors"][0]["message"]
     assert posted_bodies(emu)[-1]["resources"][0]["product"] == \
@@ -221,13 +221,7 @@ def test_conflicting_publish_fails_with_the_conflict(emu, mnt):
 
 
 def test_publish_without_skus_fails_on_business_rules(emu, mnt):
-    assert write_whole(prod(mnt, "contoso-nosku", "publish"), "\n") == (0, 0)
-    job = last_job(mnt, "contoso-nosku")
-    emu.tick(2)
-    assert wait_for(lambda: read(prod(mnt, "contoso-nosku", "operations", job,
-                                      "status")) == "failed\n", 5)
-    doc = json.loads(read(prod(mnt, "contoso-nosku", "operations", job,
-                               "status.json")))
+    _, doc = failed_job(emu, mnt, "contoso-nosku", "publish")
     assert doc["errors"][0]["details"][0]["code"] == "businessValidationError"
 
 
