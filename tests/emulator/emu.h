@@ -7,6 +7,7 @@
 #define EMU_H
 
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +82,11 @@ void reply_json(struct reply *r, unsigned status, struct json_object *doc);
 void reply_text(struct reply *r, unsigned status, const char *body);
 void reply_error(struct reply *r, unsigned status, const char *code,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The error envelope of both APIs; the ingestion API's carries details
+ * (NULL: none), and the reply takes ownership of them. */
+void reply_verror(struct reply *r, unsigned status, const char *code,
+		  struct json_object *details, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 void reply_header(struct reply *r, const char *name, const char *value);
 void reply_free(struct reply *r);
 const char *req_header(const struct req *q, const char *name);

@@ -24,19 +24,11 @@ static const char *const versions[] = {
 void ing_error(struct reply *r, unsigned status, const char *code,
 	       const char *fmt, ...)
 {
-	struct json_object *doc = json_object_new_object();
-	struct json_object *err = json_object_new_object();
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	reply_verror(r, status, code, json_object_new_array(), fmt, ap);
 	va_end(ap);
-	json_object_object_add(err, "code", json_object_new_string(code));
-	json_object_object_add(err, "message", json_object_new_string(msg));
-	json_object_object_add(err, "details", json_object_new_array());
-	json_object_object_add(doc, "error", err);
-	reply_json(r, status, doc);
 }
 
 static void not_found(struct reply *r, const char *what)

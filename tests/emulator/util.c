@@ -32,21 +32,30 @@ void reply_json(struct reply *r, unsigned status, struct json_object *doc)
 	reply_header(r, "Content-Type", "application/json; charset=utf-8");
 }
 
-void reply_error(struct reply *r, unsigned status, const char *code,
-		 const char *fmt, ...)
+void reply_verror(struct reply *r, unsigned status, const char *code,
+		  struct json_object *details, const char *fmt, va_list ap)
 {
 	struct json_object *doc = json_object_new_object();
 	struct json_object *err = json_object_new_object();
 	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	json_object_object_add(err, "code", json_object_new_string(code));
+	json_object_object_add(err, "message", json_object_new_string(msg));
+	if (details)
+		json_object_object_add(err, "details", details);
+	json_object_object_add(doc, "error", err);
+	reply_json(r, status, doc);
+}
+
+void reply_error(struct reply *r, unsigned status, const char *code,
+		 const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	reply_verror(r, status, code, NULL, fmt, ap);
 	va_end(ap);
-	json_object_object_add(err, "code", json_object_new_string(code));
-	json_object_object_add(err, "message", json_object_new_string(msg));
-	json_object_object_add(doc, "error", err);
-	reply_json(r, status, doc);
 }
 
 void reply_header(struct reply *r, const char *name, const char *value)

@@ -112,20 +112,29 @@ class Emulator:
         self.url = line
         self.ssl = tls_context(args)
 
-    def call(self, method, path, body=None, headers=None, timeout=10):
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        """(status, headers lowercased, bytes); path is below url, or a
+        whole URL such as an @nextLink the emulator handed out."""
+        url = path if path.startswith(("http://", "https://")) else self.url + path
         data = None
         hdrs = dict(headers or {})
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
             hdrs.setdefault("Content-Type", "application/json")
-        req = urllib.request.Request(self.url + path, data=data, method=method,
+        req = urllib.request.Request(url, data=data, method=method,
                                      headers=hdrs)
         try:
             with urllib.request.urlopen(req, timeout=timeout,
                                         context=self.ssl) as r:
-                return r.status, r.read()
+                return (r.status, {k.lower(): v for k, v in r.headers.items()},
+                        r.read())
         except urllib.error.HTTPError as e:
-            return e.code, e.read()
+            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+    def call(self, method, path, body=None, headers=None, timeout=10):
+        """(status, bytes) of request()."""
+        status, _, data = self.request(method, path, body, headers, timeout)
+        return status, data
 
     def requests(self, api_only=True, prefix="/api/"):
         """Requests the emulator received, in order; api_only keeps those

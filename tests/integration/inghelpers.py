@@ -6,10 +6,13 @@ import json
 import os
 import urllib.parse
 
+import pytest
+
 from conftest import ING_SEED
 
 BASE = "/rp/product-ingestion"
 V = "2022-07-01"
+VERSION_QUERY = "$version=" + V
 TOKEN = "sandbox-token"
 MP = "https://schema.mp.microsoft.com/schema/"
 CONFIGURE = MP + "configure/2022-07-01"
@@ -51,16 +54,52 @@ def ing_mount(make_mount, emu, options="", state_dir=None, **kw):
     return m
 
 
+# The fixtures of a test module of the backend, which imports them by
+# name so that they stand in for conftest's emu and mnt of the Cloud
+# Partner Portal API.
+@pytest.fixture
+def emu(make_emulator):
+    return ing_emulator(make_emulator)
+
+
+@pytest.fixture
+def state_dir(tmpdir_short):
+    return os.path.join(tmpdir_short, "state")
+
+
+@pytest.fixture
+def mnt(emu, make_mount, state_dir):
+    return ing_mount(make_mount, emu, state_dir=state_dir)
+
+
 def prod(mnt, ext, *parts):
     return mnt.p("products", ext, *parts)
 
 
+def api_raw(emu, method, path, body=None, token=TOKEN, headers=None,
+            timeout=10):
+    """A request to emu with token as its bearer (None: no Authorization):
+    (status, headers lowercased, bytes); path as for Emulator.request."""
+    hdrs = dict(headers or {})
+    if token:
+        hdrs["Authorization"] = "Bearer " + token
+    return emu.request(method, path, body, hdrs, timeout)
+
+
+def api_call(emu, method, rel, body=None, query=VERSION_QUERY, **kw):
+    """(status, parsed body) of BASE/rel?query (no query if it is empty);
+    kw as for api_raw."""
+    path = f"{BASE}/{rel}" + (f"?{query}" if query else "")
+    status, _, data = api_raw(emu, method, path, body, **kw)
+    return status, json.loads(data) if data else None
+
+
 def api_get(emu, path, token=TOKEN):
-    """GET of the emulator's ingestion API: (status, parsed body)."""
+    """GET of the emulator's ingestion API: (status, parsed body); path may
+    carry a query of its own."""
     sep = "&" if "?" in path else "?"
-    status, body = emu.call("GET", f"{BASE}/{path}{sep}$version={V}",
-                            headers={"Authorization": "Bearer " + token})
-    return status, json.loads(body) if body else None
+    return api_call(emu, "GET", f"{path}{sep}{VERSION_QUERY}", query=None,
+                    token=token)
 
 
 def ing_requests(emu, method=None, path=None):

@@ -38,6 +38,14 @@ def assert_action_post(req, offer, action, emails):
     assert body_of(req) == {"metadata": {"notification-emails": emails}}
 
 
+def assert_one_action_post(emu, offer, action, emails):
+    """The one request sent so far, checked by assert_action_post."""
+    reqs = posts(emu)
+    assert len(reqs) == 1, reqs
+    assert_action_post(reqs[0], offer, action, emails)
+    return reqs[0]
+
+
 # --- what is sent ---------------------------------------------------------
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -46,10 +54,9 @@ def test_echo_to_cancel_sends_exactly_one_post(shell, emu, mnt):
     r = sh(shell, f"echo a@x.com,b@y.com > {q(cancel)} && echo sent")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "sent\n"
-    reqs = posts(emu)
-    assert len(reqs) == 1, reqs
-    assert_action_post(reqs[0], "contoso-app", "cancel", "a@x.com,b@y.com")
-    assert body_of(reqs[0]) == BODY
+    req = assert_one_action_post(emu, "contoso-app", "cancel",
+                                 "a@x.com,b@y.com")
+    assert body_of(req) == BODY
 
 
 @pytest.mark.parametrize("text", [
@@ -64,9 +71,7 @@ def test_separators_comma_space_newline_give_one_list(text, emu, mnt):
     # coreutils printf writes its whole output in one write(): one request.
     r = sh("bash", f"/usr/bin/printf '%s\\n' {q(text)} > {q(publish)}")
     assert r.returncode == 0, r.stderr
-    reqs = posts(emu)
-    assert len(reqs) == 1, reqs
-    assert_action_post(reqs[0], "contoso-draft", "publish", "a@x.com,b@y.com")
+    assert_one_action_post(emu, "contoso-draft", "publish", "a@x.com,b@y.com")
 
 
 # dash's printf builtin and coreutils printf write both lines in one
@@ -79,9 +84,7 @@ def test_printf_two_lines_in_one_write_sends_one_request(shell, printf, emu, mnt
     publish = mnt.offer("contoso-draft", "publish")
     r = sh(shell, f"{printf} 'a@x.com\\nb@y.com\\n' > {q(publish)}")
     assert r.returncode == 0, r.stderr
-    reqs = posts(emu)
-    assert len(reqs) == 1, reqs
-    assert_action_post(reqs[0], "contoso-draft", "publish", "a@x.com,b@y.com")
+    assert_one_action_post(emu, "contoso-draft", "publish", "a@x.com,b@y.com")
 
 
 def test_several_writes_without_newline_then_newline_send_one_request(emu, mnt):
@@ -96,9 +99,8 @@ def test_several_writes_without_newline_then_newline_send_one_request(emu, mnt):
         assert len(reqs) == 1, reqs
     finally:
         os.close(fd)
-    reqs = posts(emu)
-    assert len(reqs) == 1, reqs  # and close sent nothing more
-    assert_action_post(reqs[0], "contoso-draft", "publish", "a@x.com,b@y.com")
+    # and close sent nothing more
+    assert_one_action_post(emu, "contoso-draft", "publish", "a@x.com,b@y.com")
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -106,9 +108,7 @@ def test_shell_printf_pieces_then_echo_send_one_request(shell, emu, mnt):
     publish = mnt.offer("contoso-draft", "publish")
     r = sh(shell, f"{{ printf a@x.com; printf ' b@y.com'; echo; }} > {q(publish)}")
     assert r.returncode == 0, r.stderr
-    reqs = posts(emu)
-    assert len(reqs) == 1, reqs
-    assert_action_post(reqs[0], "contoso-draft", "publish", "a@x.com,b@y.com")
+    assert_one_action_post(emu, "contoso-draft", "publish", "a@x.com,b@y.com")
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -140,9 +140,7 @@ def test_printf_without_newline_is_sent_at_close(shell, emu, mnt):
     cancel = mnt.offer("contoso-app", "cancel")
     r = sh(shell, f"printf a@x.com > {q(cancel)} && echo ok")
     assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
-    reqs = posts(emu)
-    assert len(reqs) == 1, reqs
-    assert_action_post(reqs[0], "contoso-app", "cancel", "a@x.com")
+    assert_one_action_post(emu, "contoso-app", "cancel", "a@x.com")
 
 
 def test_input_without_newline_waits_for_close(emu, mnt):
@@ -153,9 +151,7 @@ def test_input_without_newline_waits_for_close(emu, mnt):
         assert posts(emu) == []
     finally:
         os.close(fd)
-    reqs = posts(emu)
-    assert len(reqs) == 1, reqs
-    assert_action_post(reqs[0], "contoso-app", "cancel", "a@x.com")
+    assert_one_action_post(emu, "contoso-app", "cancel", "a@x.com")
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -172,9 +168,7 @@ def test_append_redirection_works_too(shell, emu, mnt):
     cancel = mnt.offer("contoso-app", "cancel")
     r = sh(shell, f"echo a@x.com >> {q(cancel)} && echo ok")
     assert r.stdout == "ok\n", r.stderr
-    reqs = posts(emu)
-    assert len(reqs) == 1
-    assert_action_post(reqs[0], "contoso-app", "cancel", "a@x.com")
+    assert_one_action_post(emu, "contoso-app", "cancel", "a@x.com")
 
 
 # --- invalid input --------------------------------------------------------

@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from ophelpers import API_VERSION, TOKEN, fs_requests, q, read_text
-from util import run
+from util import run, vim_substitute
 
 OFFER = "contoso-vm"
 OFFER_PATH = f"/api/publishers/contoso/offers/{OFFER}"
@@ -129,11 +129,7 @@ def _vim(backupcopy):
         want = json.loads(open(src).read())["definition"]["offer"][SUMMARY]
         with open(dst) as f:
             old = json.load(f)["definition"]["offer"][SUMMARY]
-        with open(os.devnull) as null:
-            return run(["vim", "-u", "NONE", "-N", "-es", "-i", "NONE",
-                        "-c", f"set backupcopy={backupcopy}",
-                        "-c", f"%s/{old}/{want}/", "-c", "wq", dst],
-                       timeout=30, stdin=null)
+        return vim_substitute(dst, old, want, backupcopy)
     return write
 
 

@@ -10,33 +10,17 @@ only on POST /_emulator/tick.  Stdlib only; run with Debian's python3:
 """
 import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import pytest
 
 from conftest import ING_SEED
+from inghelpers import (BASE, CONFIGURE, DRAFT, FABRIKAM, HIDDEN, MP, NORTHWIND,
+                        NOSKU, SAAS, SUBMISSION, TECH, TOKEN, VM, api_call,
+                        api_raw, ing_emulator, pg, plg)
+from inghelpers import VERSION_QUERY as V
 
-BASE = "/rp/product-ingestion"
-V = "$version=2022-07-01"
-TOKEN = "sandbox-token"
-MP = "https://schema.mp.microsoft.com/schema/"
-CONFIGURE = MP + "configure/2022-07-01"
-SUBMISSION = MP + "submission/2022-03-01-preview2"
-TECH = "virtual-machine-plan-technical-configuration"
 NOT_ENDED = "0001-01-01T00:00:00"
-
-
-def pg(n):
-    return "a1b2c3d4-0000-4000-8000-%012d" % n
-
-
-def plg(n, k):
-    return "b1b2c3d4-0000-4000-8000-%012d" % (n * 100 + k)
-
-
-VM, SAAS, DRAFT, NOSKU, FABRIKAM, NORTHWIND, HIDDEN = (pg(n) for n in range(1, 8))
 EXTERNAL = ["contoso-vm", "contoso-saas", "contoso-draft", "contoso-nosku",
             "fabrikam-saas", "northwind-vm"]
 
@@ -48,30 +32,13 @@ class Api:
         self.emu = emu
         self.url = emu.url
 
-    def raw(self, method, path, body=None, token=TOKEN, headers=None,
-            timeout=10):
-        """(status, headers lowercased, bytes); path is absolute or not."""
-        url = path if path.startswith("http") else self.url + path
-        hdrs = dict(headers or {})
-        if token:
-            hdrs["Authorization"] = "Bearer " + token
-        data = None
-        if body is not None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            hdrs.setdefault("Content-Type", "application/json")
-        req = urllib.request.Request(url, data=data, method=method,
-                                     headers=hdrs)
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+    def raw(self, method, path, body=None, **kw):
+        """(status, headers lowercased, bytes); kw as for api_raw."""
+        return api_raw(self.emu, method, path, body, **kw)
 
     def call(self, method, rel, body=None, query=V, **kw):
         """(status, parsed JSON) of BASE/rel?query."""
-        path = f"{BASE}/{rel}" + (f"?{query}" if query else "")
-        status, _, data = self.raw(method, path, body, **kw)
-        return status, json.loads(data) if data else None
+        return api_call(self.emu, method, rel, body, query, **kw)
 
     def get(self, rel, query=V, **kw):
         return self.call("GET", rel, query=query, **kw)
@@ -113,7 +80,7 @@ class Api:
 @pytest.fixture
 def make_api(make_emulator):
     def make(*args):
-        return Api(make_emulator("--ingestion-seed", ING_SEED, *args))
+        return Api(ing_emulator(make_emulator, *args))
     return make
 
 

@@ -12,29 +12,14 @@ import stat
 import subprocess
 import time
 
-import pytest
-
 from inghelpers import (BASE, DRAFT, ing_emulator, ing_mount, ing_requests,
                         prod, state_files)
+# the ingestion API's emu, mnt and state_dir fixtures, in place of conftest's
+from inghelpers import emu, mnt, state_dir  # noqa: F401
 from ophelpers import background, q, read_line, sh, wait_ready, write_errno
 from util import errno_of, read, wait_for
 
 EVENT_RE = re.compile(r"^\S+Z products/(\S+) job (\S+) (\S+) -> (\S+)$")
-
-
-@pytest.fixture
-def emu(make_emulator):
-    return ing_emulator(make_emulator)
-
-
-@pytest.fixture
-def state_dir(tmpdir_short):
-    return os.path.join(tmpdir_short, "state")
-
-
-@pytest.fixture
-def mnt(emu, make_mount, state_dir):
-    return ing_mount(make_mount, emu, state_dir=state_dir)
 
 
 def publish(mnt, ext="contoso-draft"):

@@ -16,6 +16,8 @@ import pytest
 from inghelpers import (BASE, HIDDEN, LISTED, NORTHWIND, SAAS, TECH, V, VM,
                         api_get, ing_emulator, ing_mount, ing_requests, pg,
                         plg, prod)
+# the ingestion API's emu, mnt and state_dir fixtures, in place of conftest's
+from inghelpers import emu, mnt, state_dir  # noqa: F401
 from util import errno_of, read, run
 
 VM_DRAFT_FILES = {
@@ -36,17 +38,6 @@ VM_DRAFT_FILES = {
     "plans/gen2/price-and-availability-plan.json",
     "plans/gen2/" + TECH + ".json",
 }
-
-
-@pytest.fixture
-def emu(make_emulator):
-    return ing_emulator(make_emulator)
-
-
-@pytest.fixture
-def mnt(emu, make_mount, tmpdir_short):
-    return ing_mount(make_mount, emu,
-                     state_dir=os.path.join(tmpdir_short, "state"))
 
 
 def files_below(top):

@@ -12,23 +12,13 @@ import shutil
 import pytest
 
 from inghelpers import (BASE, CONFIGURE, DRAFT, FABRIKAM, NORTHWIND, SUBMISSION,
-                        TECH, VM, ing_emulator, ing_mount, ing_requests,
-                        plg, posted_bodies, prod)
+                        TECH, VM, ing_requests, plg, posted_bodies, prod)
+# the ingestion API's emu, mnt and state_dir fixtures, in place of conftest's
+from inghelpers import emu, mnt, state_dir  # noqa: F401
 from ophelpers import q, sh, write_errno
 from util import errno_of, read, wait_for
 
 TC = os.path.join("draft", "plans", "gen2", TECH + ".json")
-
-
-@pytest.fixture
-def emu(make_emulator):
-    return ing_emulator(make_emulator)
-
-
-@pytest.fixture
-def mnt(emu, make_mount, tmpdir_short):
-    return ing_mount(make_mount, emu,
-                     state_dir=os.path.join(tmpdir_short, "state"))
 
 
 def write_whole(path, data):
@@ -38,6 +28,18 @@ def write_whole(path, data):
 
 def last_job(mnt, ext):
     return os.readlink(prod(mnt, ext, "operations", "latest"))
+
+
+def failed_job(emu, mnt, ext, control):
+    """A newline written to ext's control file starts a job that the API
+    ends failed: (the job, its status.json)."""
+    assert write_whole(prod(mnt, ext, control), "\n") == (0, 0)
+    job = last_job(mnt, ext)
+    emu.tick(2)
+    assert wait_for(lambda: read(prod(mnt, ext, "operations", job,
+                                      "status")) == "failed\n", 5)
+    return job, json.loads(read(prod(mnt, ext, "operations", job,
+                                     "status.json")))
 
 
 def test_resource_file_written_whole_is_one_configure(emu, mnt):
@@ -203,13 +205,7 @@ def test_golive_with_nothing_in_preview(emu, mnt):
     out = read(prod(mnt, "contoso-draft", "golive"))
     assert "status: not sent" in out and "no preview submission" in out
     # contoso-vm's newest preview is live already: the API's job fails
-    assert write_whole(prod(mnt, "contoso-vm", "golive"), "\n") == (0, 0)
-    job = last_job(mnt, "contoso-vm")
-    emu.tick(2)
-    status = prod(mnt, "contoso-vm", "operations", job, "status")
-    assert wait_for(lambda: read(status) == "failed\n", 5)
-    doc = json.loads(read(prod(mnt, "contoso-vm", "operations", job,
-                               "status.json")))
+    job, doc = failed_job(emu, mnt, "contoso-vm", "golive")
     assert doc["errors"] and doc["errors"][0]["details"][0]["code"] == \
         "invalidState"
     assert errno_of(os.stat, prod(mnt, "contoso-vm", "operations", job,
@@ -217,13 +213,7 @@ def test_golive_with_nothing_in_preview(emu, mnt):
 
 
 def test_conflicting_publish_fails_with_the_conflict(emu, mnt):
-    assert write_whole(prod(mnt, "fabrikam-saas", "publish"), "\n") == (0, 0)
-    job = last_job(mnt, "fabrikam-saas")
-    emu.tick(2)
-    status = prod(mnt, "fabrikam-saas", "operations", job, "status")
-    assert wait_for(lambda: read(status) == "failed\n", 5)
-    doc = json.loads(read(prod(mnt, "fabrikam-saas", "operations", job,
-                               "status.json")))
+    _, doc = failed_job(emu, mnt, "fabrikam-saas", "publish")
     assert doc["errors"][0]["code"] == "conflict"
     assert "In Progress submission" in doc["errors"][0]["message"]
     assert posted_bodies(emu)[-1]["resources"][0]["product"] == \
@@ -231,13 +221,7 @@ def test_conflicting_publish_fails_with_the_conflict(emu, mnt):
 
 
 def test_publish_without_skus_fails_on_business_rules(emu, mnt):
-    assert write_whole(prod(mnt, "contoso-nosku", "publish"), "\n") == (0, 0)
-    job = last_job(mnt, "contoso-nosku")
-    emu.tick(2)
-    assert wait_for(lambda: read(prod(mnt, "contoso-nosku", "operations", job,
-                                      "status")) == "failed\n", 5)
-    doc = json.loads(read(prod(mnt, "contoso-nosku", "operations", job,
-                               "status.json")))
+    _, doc = failed_job(emu, mnt, "contoso-nosku", "publish")
     assert doc["errors"][0]["details"][0]["code"] == "businessValidationError"
 
 

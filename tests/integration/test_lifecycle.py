@@ -21,7 +21,7 @@ from util import run, wait_for
 
 def readers(m, emu):
     """A `cat wait` blocked on a running operation and a `tail -f events`,
-    both started and seen to be inside the mount."""
+    both started (wait_inside sees them inside the mount)."""
     op = newest_op(emu, "contoso-app")
     wait = m.offer("contoso-app", "operations", op, "wait")
     cat = background(["cat", wait], stdout=subprocess.PIPE,
@@ -29,6 +29,12 @@ def readers(m, emu):
     tail = background(["tail", "-f", m.p("events")], stdout=subprocess.PIPE,
                       stderr=subprocess.PIPE)
     return cat, tail
+
+
+def wait_inside(m, *procs):
+    """Waits until each of procs has a file of the mount m open."""
+    for p in procs:
+        assert wait_for(lambda: open_fds_under(p.pid, m.path), 5)
 
 
 def open_fds_under(pid, root):
@@ -60,8 +66,7 @@ def test_signal_unmounts_with_blocked_readers(emu, make_mount, sig):
     m = make_mount(emu, "poll_interval=0.2")
     c, t = readers(m, emu)
     with c as cat, t as tail:
-        assert wait_for(lambda: open_fds_under(cat.pid, m.path), 5)
-        assert wait_for(lambda: open_fds_under(tail.pid, m.path), 5)
+        wait_inside(m, cat, tail)
         time.sleep(0.3)
         assert cat.poll() is None  # blocked in wait
         t0 = time.monotonic()
@@ -79,8 +84,7 @@ def test_fusermount_u_unmounts_once_readers_let_go(emu, make_mount):
     m = make_mount(emu, "poll_interval=0.2")
     c, t = readers(m, emu)
     with c as cat, t as tail:
-        assert wait_for(lambda: open_fds_under(cat.pid, m.path), 5)
-        assert wait_for(lambda: open_fds_under(tail.pid, m.path), 5)
+        wait_inside(m, cat, tail)
         # The kernel refuses a plain unmount of a busy filesystem; the
         # mount keeps working.
         r = run(["fusermount3", "-u", m.path])
@@ -103,8 +107,7 @@ def test_fusermount_uz_with_readers_detaches_at_once(emu, make_mount):
     m = make_mount(emu, "poll_interval=0.2")
     c, t = readers(m, emu)
     with c as cat, t as tail:
-        assert wait_for(lambda: open_fds_under(cat.pid, m.path), 5)
-        assert wait_for(lambda: open_fds_under(tail.pid, m.path), 5)
+        wait_inside(m, cat, tail)
         r = run(["fusermount3", "-u", "-z", m.path])
         assert r.returncode == 0, r.stderr
         assert not os.path.ismount(m.path)

@@ -19,7 +19,7 @@ import pytest
 from ophelpers import fs_requests, q, read_text
 from test_edit import OFFER, OFFER_PATH, SUMMARY, edited, server_offer, \
     server_put
-from util import errno_of, run
+from util import errno_of, run, vim_substitute
 
 SIZE_MAX = 64 * 1024 * 1024  # SCRATCH_SIZE_MAX
 FILES_MAX = 32               # SCRATCH_FILES_MAX
@@ -104,11 +104,7 @@ def _emacs(backup):
 def _vim(backupcopy, extra=""):
     def edit(path, old, new, tmp):
         need("vim")
-        with open(os.devnull) as null:
-            return run(["vim", "-u", "NONE", "-N", "-es", "-i", "NONE",
-                        "-c", f"set backupcopy={backupcopy} {extra}",
-                        "-c", f"%s/{old}/{new}/", "-c", "wq", path],
-                       timeout=30, stdin=null)
+        return vim_substitute(path, old, new, backupcopy, extra)
     return edit
 
 

@@ -47,9 +47,11 @@ def latest_status(mnt):
     return mnt.offer("contoso-draft", "operations", "latest", "status")
 
 
-def inotify_sees(emu, path, event):
+def assert_inotify_sees(emu, path, event, shown):
     """Starts inotifywait -e event on path, checks it stays quiet while
-    nothing changes, ticks, and returns (seconds to the event, line)."""
+    nothing changes, ticks, and checks that the event comes within WITHIN,
+    named as inotifywait prints it (shown), and that the new content
+    (running) is there."""
     cmd = ["inotifywait", "-t", "20", "-e", event, path]
     with background(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
         assert wait_ready(p.stderr, "Watches established"), "inotifywait did not start"
@@ -61,33 +63,26 @@ def inotify_sees(emu, path, event):
         line = read_line(p.stdout, WITHIN + 2)
         dt = time.monotonic() - t0
         assert line is not None, f"no {event} event"
-        return dt, line
+    assert line.strip() == f"{path} {shown}"
+    assert dt <= WITHIN, dt
+    assert read_text(path) == "running\n"
 
 
 # --- inotify ----------------------------------------------------------------
 
 def test_inotifywait_attrib_on_latest_status(emu, mnt, started):
     path = latest_status(mnt)
-    dt, line = inotify_sees(emu, path, "attrib")
-    assert line.strip() == f"{path} ATTRIB"
-    assert dt <= WITHIN, dt
-    assert read_text(path) == "running\n"  # and the new content is there
+    assert_inotify_sees(emu, path, "attrib", "ATTRIB")
 
 
 def test_inotifywait_close_write_on_status(emu, mnt, started):
     op, path = started
-    dt, line = inotify_sees(emu, path, "close_write")
-    assert line.strip() == f"{path} CLOSE_WRITE,CLOSE"
-    assert dt <= WITHIN, dt
-    assert read_text(path) == "running\n"
+    assert_inotify_sees(emu, path, "close_write", "CLOSE_WRITE,CLOSE")
 
 
 def test_inotifywait_modify_on_status(emu, mnt, started):
     op, path = started
-    dt, line = inotify_sees(emu, path, "modify")
-    assert line.strip() == f"{path} MODIFY"
-    assert dt <= WITHIN, dt
-    assert read_text(path) == "running\n"
+    assert_inotify_sees(emu, path, "modify", "MODIFY")
 
 
 def test_inotifywait_on_operation_json_and_events(emu, mnt, started):
@@ -139,10 +134,7 @@ def test_status_mtime_is_the_time_of_the_change(emu, mnt, started):
 def test_inotifywait_on_the_offer_status(emu, mnt, started):
     path = mnt.offer("contoso-draft", "status")
     assert read_text(path) == "notStarted\n"
-    dt, line = inotify_sees(emu, path, "close_write")
-    assert line.strip() == f"{path} CLOSE_WRITE,CLOSE"
-    assert dt <= WITHIN, dt
-    assert read_text(path) == "running\n"
+    assert_inotify_sees(emu, path, "close_write", "CLOSE_WRITE,CLOSE")
 
 
 def test_open_handles_across_a_change(emu, mnt, started):

@@ -1,4 +1,5 @@
 """Helpers for integration tests: real commands with timeouts."""
+import os
 import subprocess
 import time
 
@@ -8,6 +9,17 @@ def run(cmd, timeout=10, check=False, **kw):
     shell = isinstance(cmd, str)
     return subprocess.run(cmd, shell=shell, capture_output=True, text=True,
                           timeout=timeout, check=check, **kw)
+
+
+def vim_substitute(path, old, new, backupcopy, options=""):
+    """Edits path with vim as a user would (:%s/old/new/, then :wq), with
+    no vimrc; backupcopy and the other :set options decide how vim writes
+    the file back."""
+    with open(os.devnull) as null:
+        return run(["vim", "-u", "NONE", "-N", "-es", "-i", "NONE",
+                    "-c", f"set backupcopy={backupcopy} {options}".rstrip(),
+                    "-c", f"%s/{old}/{new}/", "-c", "wq", path],
+                   timeout=30, stdin=null)
 
 
 def wait_for(pred, timeout=5.0, interval=0.02):
