@@ -321,3 +321,50 @@ def test_user_write_open_of_read_only_file_is_eacces(which, emu, mnt, started):
     assert read_text(path) == before
     mode = os.stat(path).st_mode & 0o777
     assert mode == 0o444
+
+
+def events_after_a_change(emu, m):
+    """Publishes contoso-draft through m, moves it once; the events text."""
+    assert write_errno(m.offer("contoso-draft", "publish"),
+                       b"ops@contoso.com\n") == (0, 0)
+    op = newest_op(emu, "contoso-draft")
+    emu.tick()
+    status = m.offer("contoso-draft", "operations", op, "status")
+    assert wait_text(status, "running\n") == "running\n"
+    events = m.p("events")
+    deadline = time.monotonic() + 5
+    while "notStarted -> running" not in read_text(events) and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    return op, read_text(events)
+
+
+def test_the_events_log_is_a_file_not_the_daemons_memory(emu, make_mount,
+                                                          tmp_path):
+    """The events log lives in an unlinked file of the daemon's $TMPDIR
+    (mode 0600), so its megabytes are page cache the kernel may take back,
+    not heap: /proc/<pid>/fd shows it, deleted, once a change was logged;
+    `cat events` shows what it holds."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    m = make_mount(emu, "poll_interval=0.2",
+                   env=dict(os.environ, TMPDIR=str(tmpdir)))
+    op, text = events_after_a_change(emu, m)
+    assert f"operation {op} notStarted -> running" in text
+    fd_dir = f"/proc/{m.proc.pid}/fd"
+    held = [os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)]
+    logs = [t for t in held if t.startswith(str(tmpdir) + "/") and
+            t.endswith(" (deleted)")]
+    assert len(logs) == 1, held
+    assert list(tmpdir.iterdir()) == []  # nothing left for others to read
+
+
+def test_the_events_log_without_a_writable_tmpdir(emu, make_mount):
+    """No file can be made ($TMPDIR does not exist): the log is kept in
+    memory, and reads the same."""
+    m = make_mount(emu, "poll_interval=0.2",
+                   env=dict(os.environ, TMPDIR="/nonexistent/partnerfs"))
+    op, text = events_after_a_change(emu, m)
+    assert EVENT_RE.match(text.splitlines()[0]), text
+    assert f"operation {op} notStarted -> running" in text
+    assert "no file for the events log" in m.log()
