@@ -48,7 +48,7 @@ static struct {
 	size_t sweep_at; /* entries count that starts the next sweep */
 	size_t entries;
 	size_t bytes; /* of the documents kept */
-	unsigned long hits, misses, prefetch_used;
+	unsigned long hits, misses, prefetch_used, prefetch_skipped;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER,
 	   .cond = PTHREAD_COND_INITIALIZER,
 	   .age = LIST_INIT(cache.age)};
@@ -408,6 +408,16 @@ int cache_get(const char *key, cache_fetch_fn fetch, void *arg,
 		if (gen == e->gen && e->answers != answers)
 			return entry_answer(e, out);
 	}
+	/* What the last prefetch brought and no reader took is not fetched
+	 * again by a prefetch: a guess that proved wrong costs the API one
+	 * request and the mount its memory once, not every cache_ttl (a
+	 * listing walked in 4 offers of 100 made the 96 others' listings be
+	 * fetched and kept as they grew). A reader's own fetch clears it. */
+	if (scope_prefetch && e->prefetched) {
+		cache.prefetch_skipped++;
+		pthread_mutex_unlock(&cache.lock);
+		return -ECANCELED;
+	}
 	e->fetching = 1;
 	cache.misses++;
 	unsigned long gen = e->gen;
@@ -497,6 +507,14 @@ void cache_cleanup(void)
 double cache_ttl_s(void)
 {
 	return cache.ttl;
+}
+
+unsigned long cache_prefetch_skipped(void)
+{
+	pthread_mutex_lock(&cache.lock);
+	unsigned long n = cache.prefetch_skipped;
+	pthread_mutex_unlock(&cache.lock);
+	return n;
 }
 
 unsigned long cache_prefetch_used(void)

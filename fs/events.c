@@ -1,8 +1,8 @@
 /* events.c: the events log (see events.h). It lives in an unlinked file
  * under $TMPDIR: its megabytes are page cache, which the kernel may take
  * back, rather than heap that grows with every change a mount has seen
- * until the bound. Without a file (no writable $TMPDIR) it is kept in
- * memory, with the same bound. */
+ * until the bound. Without a file (no writable $TMPDIR, or a write that
+ * failed: a full disk) it is kept in memory, with the same bound. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -62,6 +62,36 @@ static char *read_locked(void)
 	return data;
 }
 
+static int write_all_locked(const char *data, size_t len, size_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(ev.fd, data, len, (off_t)off);
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Under the lock: the file failed. From now on the log is in memory,
+ * starting from log (its text, taken over; NULL: what the file holds). */
+static void to_memory_locked(char *log, size_t len)
+{
+	log_warn("the events log's file failed (%s): it is kept in memory",
+		 strerror(errno));
+	if (!log) {
+		log = read_locked();
+		len = log ? ev.len : 0;
+	}
+	close(ev.fd);
+	ev.fd = -2;
+	buf_free(&ev.mem);
+	ev.mem = log ? (struct buf){log, len, len + 1} : (struct buf)BUF_INIT;
+	ev.len = ev.mem.len;
+}
+
 /* Under the lock: the log without its older half, as one rewrite. */
 static void drop_older_half_locked(void)
 {
@@ -70,14 +100,18 @@ static void drop_older_half_locked(void)
 		ev.len = ev.mem.len;
 		return;
 	}
-	struct buf all = {
-		.data = read_locked(), .len = ev.len, .cap = ev.len + 1};
-	if (all.data) {
-		buf_drop_head_lines(&all, all.len / 2);
-		if (pwrite(ev.fd, all.data, all.len, 0) == (ssize_t)all.len &&
-		    ftruncate(ev.fd, (off_t)all.len) == 0)
-			ev.len = all.len;
+	struct buf all = {read_locked(), ev.len, ev.len + 1};
+	if (!all.data)
+		return; /* out of memory: the next change tries again */
+	buf_drop_head_lines(&all, all.len / 2);
+	if (write_all_locked(all.data, all.len, 0) != 0) {
+		/* The file's head is half rewritten: the copy is intact. */
+		to_memory_locked(all.data, all.len);
+		return;
 	}
+	ev.len = all.len; /* what lies past it is never read */
+	if (ftruncate(ev.fd, (off_t)all.len) != 0)
+		log_debug("events: ftruncate: %s", strerror(errno));
 	buf_free(&all);
 }
 
@@ -96,12 +130,13 @@ void events_append(const char *line)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	buf_printf(&text, "%s.%03ldZ %s\n", stamp, now.tv_nsec / 1000000, line);
-	if (ev.fd < 0) {
+	if (ev.fd >= 0 && write_all_locked(text.data, text.len, ev.len) != 0)
+		to_memory_locked(NULL, 0);
+	if (ev.fd >= 0) {
+		ev.len += text.len;
+	} else {
 		buf_append(&ev.mem, text.data, text.len);
 		ev.len = ev.mem.len;
-	} else if (pwrite(ev.fd, text.data, text.len, (off_t)ev.len) ==
-		   (ssize_t)text.len) {
-		ev.len += text.len;
 	}
 	if (ev.len > EVENTS_MAX)
 		drop_older_half_locked();
@@ -117,7 +152,7 @@ int events_show(struct content *out)
 	out->len = ev.len;
 	out->mtime = ev.mtime ? ev.mtime : node_mount_time;
 	pthread_mutex_unlock(&ev.lock);
-	return out->data ? 0 : -EIO;
+	return out->data ? 0 : -ENOMEM;
 }
 
 void events_cleanup(void)

@@ -18,9 +18,9 @@
 #include "partnerfs/cache.h"
 #include "partnerfs/inodes.h"
 #include "partnerfs/list.h"
-#include "partnerfs/notify.h"
 #include "partnerfs/prefetch.h"
 #include "partnerfs/tree.h"
+#include "probe.h"
 
 /* d_ino of an entry handed without attributes, as libfuse's high-level
  * layer gives it: the kernel looks the name up when it needs more. */
@@ -58,7 +58,7 @@ void pfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct stat st;
 	struct fuse_entry_param e;
 	int err = inodes_child_path(parent, name, path, sizeof(path));
-	if (!err && notify_hides(fuse_req_ctx(req)->pid, path))
+	if (!err && probe_hides(fuse_req_ctx(req)->pid, path))
 		err = -ENOENT;
 	if (!err)
 		err = tree_resolve(path, &n);

@@ -1,6 +1,6 @@
 /* fuse_evict.c: the thread that hands idle transient directories to the
- * toucher's forget probes (see fuse_evict.h). It never waits for the
- * mount: notify_forget only queues. */
+ * prober (see fuse_evict.h). It never waits for the mount: probe_paths
+ * only sends. */
 #include <errno.h>
 #include <pthread.h>
 
@@ -8,10 +8,10 @@
 #include "partnerfs/buf.h"
 #include "partnerfs/clock.h"
 #include "partnerfs/inodes.h"
-#include "partnerfs/notify.h"
+#include "probe.h"
 
 #define EVICT_TICK_S 5.0
-/* Probes per tick: the toucher's queue is shared with touches. */
+/* Probes per tick, at most. */
 #define EVICT_BATCH 256
 
 static struct {
@@ -33,9 +33,9 @@ static void *evict_main(void *unused)
 			break;
 		pthread_mutex_unlock(&ev.lock);
 		struct buf paths = BUF_INIT;
-		if (inodes_take_idle(clock_mono_ms() - ev.idle_ms, EVICT_BATCH,
-				     &paths))
-			notify_forget(&paths);
+		inodes_take_idle(clock_mono_ms() - ev.idle_ms, EVICT_BATCH,
+				 &paths);
+		probe_paths(&paths);
 		buf_free(&paths);
 		pthread_mutex_lock(&ev.lock);
 	}

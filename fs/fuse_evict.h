@@ -3,8 +3,8 @@
  * a path for each; for the operations and jobs a mount sees over weeks
  * that is memory without end. Every few seconds the directories of
  * transient rows (NODE_TRANSIENT) that the kernel has not looked up for a
- * while are handed to the toucher's forget probes (notify.h), after which
- * the kernel forgets them and what is below them. A name still in use is
+ * while are handed to the prober (probe.h), after which the kernel
+ * forgets them and what is below them. A name still in use is
  * looked up again by whoever uses it: the cost is one LOOKUP. Private to
  * fs/. */
 #ifndef PARTNERFS_FUSE_EVICT_H

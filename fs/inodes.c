@@ -175,6 +175,14 @@ void inodes_cleanup(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/* Newest at the tail: the head is the one unused the longest. */
+static void mark_used(struct entry *e, long now)
+{
+	e->used_ms = now;
+	list_del(&e->idle);
+	list_add(transient.prev, &e->idle);
+}
+
 int inodes_path(uint64_t id, char *buf, size_t size)
 {
 	return inodes_child_path(id, NULL, buf, size);
@@ -185,6 +193,10 @@ int inodes_child_path(uint64_t parent, const char *name, char *buf, size_t size)
 	int err = 0;
 	pthread_mutex_lock(&lock);
 	struct entry *e = find_id(parent);
+	/* A request about it or inside it (a process working in it) is a
+	 * use as much as a LOOKUP of its name. */
+	if (e && !list_empty(&e->idle))
+		mark_used(e, clock_mono_ms());
 	if (!e) {
 		err = -ESTALE;
 	} else {
@@ -206,14 +218,6 @@ int inodes_child_path(uint64_t parent, const char *name, char *buf, size_t size)
 	}
 	pthread_mutex_unlock(&lock);
 	return err;
-}
-
-/* Newest at the tail: the head is the one unused the longest. */
-static void mark_used(struct entry *e, long now)
-{
-	e->used_ms = now;
-	list_del(&e->idle);
-	list_add(transient.prev, &e->idle);
 }
 
 uint64_t inodes_ref(const char *path, unsigned flags)

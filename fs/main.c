@@ -32,6 +32,7 @@
 #include "partnerfs/options.h"
 #include "partnerfs/prefetch.h"
 #include "partnerfs/tracker.h"
+#include "probe.h"
 
 /* Fails in the user's terminal, before daemonizing, when the endpoint or
  * the credentials do not work. */
@@ -102,6 +103,7 @@ static int start_threads(struct fuse_session *se)
 {
 	node_mount_time = time(NULL);
 	notify_init(pfs_config.mountpoint, fuse_session_fd(se));
+	probe_init(pfs_config.mountpoint, fuse_session_fd(se));
 	if (fuse_evict_start(pfs_config.forget_after) != 0)
 		log_warn("cannot start the node evictor; the node table keeps "
 			 "every operation the kernel has seen");
@@ -201,6 +203,7 @@ int main(int argc, char *argv[])
 	notify_stop();
 out_unmount:
 	fuse_evict_stop();
+	probe_stop();
 	fuse_session_unmount(se);
 	prefetch_stop();
 	tracker_stop();

@@ -14,6 +14,7 @@
 #include "partnerfs/options.h"
 #include "partnerfs/prefetch.h"
 #include "partnerfs/tracker.h"
+#include "probe.h"
 
 int events_file_show(const struct node *n, struct content *out)
 {
@@ -49,19 +50,20 @@ void node_meta_add_stats(void (*render)(struct buf *out))
 static void meta_stats(struct buf *b)
 {
 	unsigned long hits, misses, entries, tracked, active, polls;
-	unsigned long queued, touched, dropped, forgets;
+	unsigned long queued, touched, dropped;
 	http_stats_render(b);
 	cache_stats(&hits, &misses, &entries);
 	tracker_stats(&tracked, &active, &polls);
-	notify_stats(&queued, &touched, &dropped, &forgets);
-	buf_printf(b,
-		   "cache_hits %lu\ncache_misses %lu\ncache_entries %lu\n"
-		   "operations_tracked %lu\noperations_active %lu\n"
-		   "operation_polls %lu\n"
-		   "touches_queued %lu\ntouches_sent %lu\ntouches_dropped %lu\n"
-		   "forget_probes %lu\n",
-		   hits, misses, entries, tracked, active, polls, queued,
-		   touched, dropped, forgets);
+	notify_stats(&queued, &touched, &dropped);
+	buf_printf(
+		b,
+		"cache_hits %lu\ncache_misses %lu\ncache_entries %lu\n"
+		"operations_tracked %lu\noperations_active %lu\n"
+		"operation_polls %lu\n"
+		"touches_queued %lu\ntouches_sent %lu\ntouches_dropped %lu\n",
+		hits, misses, entries, tracked, active, polls, queued, touched,
+		dropped);
+	probe_render_stats(b);
 	buf_printf(b, "cache_bytes %zu\n", cache_bytes());
 	prefetch_render_stats(b);
 	if (more_stats)

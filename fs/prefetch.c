@@ -308,8 +308,8 @@ void prefetch_render_stats(struct buf *out)
 	buf_printf(out,
 		   "prefetch_queued %zu\nprefetch_fetched %lu\n"
 		   "prefetch_used %lu\nprefetch_throttled %lu\n"
-		   "prefetch_dropped %lu\n",
+		   "prefetch_dropped %lu\nprefetch_skipped %lu\n",
 		   pf.count, pf.done, cache_prefetch_used(), pf.throttled,
-		   pf.dropped);
+		   pf.dropped, cache_prefetch_skipped());
 	pthread_mutex_unlock(&pf.lock);
 }

@@ -67,6 +67,9 @@ void cache_scope_accept_age(double seconds);
 void cache_scope_prefetch(int on);
 /* Documents a prefetch stored that a reader then took. */
 unsigned long cache_prefetch_used(void);
+/* Prefetches not made: the previous prefetch of that document was never
+ * taken by a reader (cache_get answers such a prefetch -ECANCELED). */
+unsigned long cache_prefetch_skipped(void);
 double cache_ttl_s(void);
 /* The scope of this thread, for a helper thread that works for the same
  * request (fanout.c) to enter: the documents the request already has stay

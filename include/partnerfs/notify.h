@@ -13,19 +13,6 @@
  * be ended by SIGKILL (the kernel waits for an answer only the dying daemon
  * could give), a separate process is ended when the connection goes.
  *
- * The toucher also makes the kernel forget what it no longer needs: the
- * kernel keeps every name it has looked up until memory runs short, and
- * the node table keeps a path for each (with it, every operation a mount
- * has seen). A daemon thread cannot simply tell the kernel to drop a name
- * (fuse_lowlevel_notify_inval_entry): that waits for the directory's lock,
- * which a LOOKUP in the directory holds until a worker answers it; after a
- * kill -9 no worker does and the thread, the daemon and the mount hang for
- * good. Instead the toucher walks to the name once its entry has expired
- * (a forget probe); the kernel asks again, the daemon answers the toucher
- * alone that it is not there (notify_hides), and the kernel drops the
- * entry and everything below it. Any touch of the path or below ends its
- * probe first, so the toucher never fails to find what it touches.
- *
  * No kernel-cache invalidation is needed: files' attributes are never
  * cached (attr_timeout 0, fuse_attr.c), and the touch's open drops the
  * file's page cache (no keep_cache), so the next reader sees the new
@@ -53,21 +40,12 @@ void notify_cleanup(void);
  * and /events for a touch. Never waits for the mount. */
 void notify_changed(const struct buf *events, const struct buf *paths);
 
-/* Queues a forget probe for each of paths (NUL-terminated, below the
- * mountpoint) not being probed already, as far as room allows. Never
- * waits for the mount. */
-void notify_forget(const struct buf *paths);
-/* True when a LOOKUP of path by thread tid is the toucher's forget probe:
- * answer ENOENT. */
-bool notify_hides(pid_t tid, const char *path);
-
 /* True for the toucher: only it may write-open read-only files or set
  * their times. */
 bool notify_is_toucher(pid_t tid);
 
-/* Paths queued now, touched and dropped (queue full) so far, and forget
- * probes sent. */
+/* Paths queued now, touched and dropped (queue full) so far. */
 void notify_stats(unsigned long *queued, unsigned long *touched,
-		  unsigned long *dropped, unsigned long *forgets);
+		  unsigned long *dropped);
 
 #endif

@@ -479,3 +479,20 @@ def test_a_watcher_of_a_forgotten_operation_still_hears(emu, make_mount):
     finally:
         kill_all([p])
     assert read(status) == "running\n"
+
+
+def test_a_process_working_in_an_operation_keeps_it(emu, make_mount):
+    """A shell left in an operation's directory (its cwd) for longer than
+    forget_after while nothing else looks at it: the kernel is not made to
+    drop that name (it would unhash the directory under the process, and
+    getcwd() would fail), and a relative read from there still works."""
+    m = make_mount(emu, "cache_ttl=1,forget_after=2")
+    ops = m.offer("contoso-vm", "operations")
+    op = next(o for o in run(["ls", ops]).stdout.split() if o != "latest")
+    d = os.path.join(ops, op)
+    script = ("import os, sys, time\n"
+              "os.chdir(sys.argv[1]); time.sleep(9)\n"
+              "print(os.getcwd()); print(open('status').read(), end='')\n")
+    r = run(["/usr/bin/python3", "-c", script, d], timeout=20)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [d, "completed"]
