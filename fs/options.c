@@ -1,8 +1,7 @@
 /* options.c: the command line. One fuse_opt table for partnerfs's -o
- * words (numbers arrive as strings and are checked by hand), fstab words
- * discarded, `-o publishers=a,b` joined back after libfuse's comma split,
- * mount.fuse3's source word accepted, and every value checked so that a
- * typo fails at start-up with one line and exit status 1. */
+ * words (numbers arrive as strings, checked in options_check.c), fstab
+ * words discarded, mount.fuse3's source word accepted, -h and -V; the
+ * `-o publishers=a,b` join is options_join.c's. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <json-c/json.h>
@@ -20,13 +19,14 @@
 #include "partnerfs/log.h"
 #include "partnerfs/options.h"
 
+#include "options_impl.h"
+
 struct pfs_config pfs_config;
 
 /* Numbers arrive as strings and are checked by hand, so that a typo is an
  * error at start-up rather than a silent 0. */
 static struct {
-	char *poll_interval, *retention, *cache_ttl, *cache_max, *prefetch,
-		*timeout, *retries, *forget_after;
+	struct options_numbers num;
 	int show_help, show_version;
 	/* Words that are not options: [source] mountpoint. mount.fuse3 runs
 	 * `partnerfs SOURCE MOUNTPOINT -o ...` (SOURCE is fstab's first field,
@@ -43,7 +43,7 @@ enum { KEY_HELP, KEY_VERSION, KEY_DISCARD };
 	}
 #define RAW_OPT(t, p)                                                          \
 	{                                                                      \
-		t, offsetof(typeof(raw), p), 1                                 \
+		t, offsetof(typeof(raw), num.p), 1                             \
 	}
 
 static const struct fuse_opt pfs_opts[] = {
@@ -219,317 +219,12 @@ static int opt_proc(void *data, const char *arg, int key,
 	return 1;
 }
 
-/* `-o publishers=a,b` (doc/design.md §4): fuse_opt splits an -o list at
- * every comma, which would make "b" an unknown option. The bare words
- * after publishers= are re-joined with an escaped comma, up to the next
- * option: one with '=', or a flag that libfuse or mount(8) knows. */
-static int is_known_flag(const char *w, size_t n)
-{
-	static const char *const flags[] = {
-		"allow_other",
-		"allow_root",
-		"auto_unmount",
-		"default_permissions",
-		"blkdev",
-		"ro",
-		"rw",
-		"suid",
-		"nosuid",
-		"dev",
-		"nodev",
-		"exec",
-		"noexec",
-		"async",
-		"sync",
-		"dirsync",
-		"atime",
-		"noatime",
-		"nodiratime",
-		"relatime",
-		"norelatime",
-		"strictatime",
-		"nostrictatime",
-		"lazytime",
-		"nolazytime",
-		"debug",
-		"hard_remove",
-		"use_ino",
-		"readdir_ino",
-		"direct_io",
-		"kernel_cache",
-		"auto_cache",
-		"noauto_cache",
-		"intr",
-		"no_remote_lock",
-		"no_remote_posix_lock",
-		"no_remote_flock",
-		"clone_fd",
-		"insecure",
-		"auto",
-		"noauto",
-		"user",
-		"nouser",
-		"users",
-		"_netdev",
-		"nofail",
-		"defaults",
-	};
-	if (n >= 2 && strncmp(w, "x-", 2) == 0)
-		return 1;
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-		if (strlen(flags[i]) == n && strncmp(flags[i], w, n) == 0)
-			return 1;
-	return 0;
-}
-
-static char *join_publishers(const char *group)
-{
-	struct buf out = BUF_INIT;
-	int in_list = 0;
-	const char *p = group;
-	for (;;) {
-		/* One comma-separated word; "\," does not end it. */
-		const char *w = p;
-		while (*p && *p != ',')
-			p += (p[0] == '\\' && p[1]) ? 2 : 1;
-		size_t n = (size_t)(p - w);
-		int more = in_list && n && !memchr(w, '=', n) &&
-			   !is_known_flag(w, n);
-		if (more)
-			buf_puts(&out, "\\,");
-		else if (w != group)
-			buf_puts(&out, ",");
-		buf_append(&out, w, n);
-		if (!more)
-			in_list = n > 11 && strncmp(w, "publishers=", 11) == 0;
-		if (!*p++)
-			break;
-	}
-	return buf_steal(&out);
-}
-
-/* A copy of argv whose -o lists went through join_publishers(); the
- * strings it replaced are freed by argv_free(). */
-static char **argv_join_publishers(int argc, char *argv[], char ***owned)
-{
-	char **v = calloc((size_t)argc + 1, sizeof(*v));
-	*owned = calloc((size_t)argc + 1, sizeof(**owned));
-	if (!v || !*owned) {
-		free(v);
-		free(*owned);
-		return NULL;
-	}
-	for (int i = 0, k = 0; i < argc; i++) {
-		v[i] = argv[i];
-		const char *group = NULL;
-		if (i > 0 && strcmp(argv[i - 1], "-o") == 0)
-			group = argv[i];
-		else if (strncmp(argv[i], "-o", 2) == 0 && argv[i][2])
-			group = argv[i] + 2;
-		if (!group || !strstr(group, "publishers="))
-			continue;
-		char *joined = join_publishers(group);
-		char *arg = malloc(strlen(joined) + 3);
-		if (arg)
-			sprintf(arg, "%s%s", group == argv[i] ? "" : "-o",
-				joined);
-		free(joined);
-		if (arg)
-			v[i] = (*owned)[k++] = arg;
-	}
-	return v;
-}
-
-static void argv_free(char **v, char **owned)
-{
-	for (size_t i = 0; owned && owned[i]; i++)
-		free(owned[i]);
-	free(owned);
-	free(v);
-}
-
 int options_fail(const char *fmt, const char *what)
 {
 	fprintf(stderr, "partnerfs: ");
 	fprintf(stderr, fmt, what);
 	fprintf(stderr, "\nsee 'partnerfs -h' for usage\n");
 	return 1;
-}
-
-/* An integer option: NULL gives dflt; else a whole number in [min, max]. */
-static int parse_count(const char *text, long dflt, long min, long max,
-		       long *out)
-{
-	if (!text) {
-		*out = dflt;
-		return 0;
-	}
-	char *end;
-	errno = 0;
-	long v = strtol(text, &end, 10);
-	if (errno || end == text || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_seconds_max(const char *text, double dflt, double min,
-			     double max, double *out)
-{
-	if (!text) {
-		*out = dflt;
-		return 0;
-	}
-	char *end;
-	errno = 0;
-	double v = strtod(text, &end);
-	/* !(in range), not (below || above): strtod accepts "nan", which
-	 * compares false with everything and would pass as a wait time. */
-	if (errno || end == text || *end || !(v >= min && v <= max))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_seconds(const char *text, double dflt, double min, double *out)
-{
-	return parse_seconds_max(text, dflt, min, 86400, out);
-}
-
-/* Makes a credentials path absolute ("~/" is $HOME): the daemon runs in
- * "/" and re-reads the file later. A missing file is left for auth_init to
- * report. */
-static void absolute_path(char **path)
-{
-	char buf[PATH_MAX], *abs;
-	const char *home = getenv("HOME");
-
-	if (!*path)
-		return;
-	if (strncmp(*path, "~/", 2) == 0 && home) {
-		snprintf(buf, sizeof(buf), "%s/%s", home, *path + 2);
-		abs = realpath(buf, NULL);
-		if (!abs)
-			abs = strdup(buf);
-	} else {
-		abs = realpath(*path, NULL);
-	}
-	if (abs) {
-		free(*path);
-		*path = abs;
-	}
-}
-
-/* The URL goes into every request, a line of .partnerfs/config and log
- * lines: no blank and no control byte (a \v or \x01 got past a check for
- * " \t\r\n" only; found by tests/fuzz/fuzz_options). */
-static int is_http_url(const char *url)
-{
-	const char *host = strncmp(url, "https://", 8) == 0  ? url + 8
-			   : strncmp(url, "http://", 7) == 0 ? url + 7
-							     : NULL;
-	if (!host || !*host || *host == '/')
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* Paths the daemon opens later, from "/": absolute now. */
-static void config_paths(struct pfs_config *c)
-{
-	absolute_path(&c->token_file);
-	absolute_path(&c->credentials);
-	/* curl opens the bundle at each TLS handshake, in the daemon's "/". */
-	absolute_path(&c->cafile);
-	absolute_path(&c->state_dir);
-}
-
-/* The endpoint, and the backend it and api= select. */
-static int config_endpoint(struct pfs_config *c)
-{
-	if (!c->endpoint)
-		return options_fail("missing -o endpoint=URL%s", "");
-	if (!is_http_url(c->endpoint))
-		return options_fail(
-			"bad endpoint: %s (an http:// or https:// URL)",
-			c->endpoint);
-	size_t len = strlen(c->endpoint);
-	while (len > 8 && c->endpoint[len - 1] == '/')
-		c->endpoint[--len] = '\0';
-	if (c->authority && !is_http_url(c->authority))
-		return options_fail(
-			"bad authority: %s (an http:// or https:// URL)",
-			c->authority);
-	backend = c->api ? backend_by_name(c->api)
-			 : backend_for_endpoint(c->endpoint);
-	if (!backend) {
-		char what[256];
-		snprintf(what, sizeof(what), "%.64s (one of: %s)", c->api,
-			 backend_names());
-		return options_fail("bad api: %s", what);
-	}
-	if (c->cafile && access(c->cafile, R_OK) != 0)
-		return options_fail("bad cafile: %s (not a readable file)",
-				    c->cafile);
-	return 0;
-}
-
-/* The numbers. A poll_interval left out is the backend's to choose. */
-static int config_numbers(struct pfs_config *c)
-{
-	c->poll_interval_set = raw.poll_interval != NULL;
-	if (parse_seconds(raw.poll_interval, 5, 0.05, &c->poll_interval))
-		return options_fail("bad poll_interval: %s (seconds, >= 0.05)",
-				    raw.poll_interval);
-	c->retention_set = raw.retention != NULL;
-	if (parse_seconds_max(raw.retention, 3600, 0, 31536000, &c->retention))
-		return options_fail("bad retention: %s (seconds, 0..31536000)",
-				    raw.retention);
-	if (parse_seconds(raw.cache_ttl, 30, 0, &c->cache_ttl))
-		return options_fail("bad cache_ttl: %s (seconds, >= 0)",
-				    raw.cache_ttl);
-	/* A directory's name lasts max(cache_ttl, 1) s in the kernel: only
-	 * then can it be made to forget it (fuse_evict.h). */
-	double name_ttl = c->cache_ttl > 1 ? c->cache_ttl : 1;
-	if (parse_seconds_max(raw.forget_after, c->cache_ttl + 30, name_ttl + 1,
-			      31536000, &c->forget_after))
-		return options_fail("bad forget_after: %s (seconds, at least "
-				    "cache_ttl + 1 and 2)",
-				    raw.forget_after);
-	if (parse_seconds(raw.timeout, 30, 0.1, &c->timeout))
-		return options_fail("bad timeout: %s (seconds, >= 0.1)",
-				    raw.timeout);
-	if (parse_count(raw.cache_max, 20000, 16, 10000000, &c->cache_max))
-		return options_fail(
-			"bad cache_max: %s (documents, 16..10000000)",
-			raw.cache_max);
-	if (parse_count(raw.prefetch, 8, 0, 64, &c->prefetch))
-		return options_fail("bad prefetch: %s (0..64)", raw.prefetch);
-	long retries;
-	if (parse_count(raw.retries, 3, 0, 20, &retries))
-		return options_fail("bad retries: %s (0..20)", raw.retries);
-	c->retries = (int)retries;
-	return 0;
-}
-
-static int config_finish(void)
-{
-	struct pfs_config *c = &pfs_config;
-	char why[512] = "";
-	config_paths(c);
-	if (config_endpoint(c) || config_numbers(c))
-		return 1;
-	if (backend->configure(c, why, sizeof(why)))
-		return options_fail("%s", why);
-	enum log_level lvl = LOG_LVL_INFO;
-	if (c->log_level && log_parse_level(c->log_level, &lvl))
-		return options_fail(
-			"bad log_level: %s (error, warn, info, debug)",
-			c->log_level);
-	log_set_level(lvl);
-	return 0;
 }
 
 /* argv with -o publishers=a,b joined, kept while args points into it. */
@@ -539,7 +234,7 @@ enum options_result options_parse(int argc, char *argv[],
 				  struct fuse_args *args,
 				  struct fuse_cmdline_opts *opts)
 {
-	joined_argv = argv_join_publishers(argc, argv, &joined_owned);
+	joined_argv = options_join_publishers(argc, argv, &joined_owned);
 	*args = (struct fuse_args)FUSE_ARGS_INIT(argc, joined_argv ? joined_argv
 								   : argv);
 	memset(opts, 0, sizeof(*opts));
@@ -567,7 +262,7 @@ enum options_result options_parse(int argc, char *argv[],
 		options_fail("missing mountpoint%s", "");
 		return OPTIONS_FAILED;
 	}
-	if (config_finish())
+	if (options_check(&raw.num))
 		return OPTIONS_FAILED;
 	char mnt[PATH_MAX];
 	if (!realpath(opts->mountpoint, mnt)) {
@@ -591,17 +286,17 @@ void options_free(struct fuse_args *args, struct fuse_cmdline_opts *opts)
 	/* All of the parser's own state goes, not only what it handed out,
 	 * so that another options_parse() in the same process starts afresh
 	 * (main.c parses once; tests/fuzz/fuzz_options parses per input). */
-	free(raw.poll_interval);
-	free(raw.retention);
-	free(raw.forget_after);
-	free(raw.cache_ttl);
-	free(raw.cache_max);
-	free(raw.prefetch);
-	free(raw.timeout);
-	free(raw.retries);
+	free(raw.num.poll_interval);
+	free(raw.num.retention);
+	free(raw.num.forget_after);
+	free(raw.num.cache_ttl);
+	free(raw.num.cache_max);
+	free(raw.num.prefetch);
+	free(raw.num.timeout);
+	free(raw.num.retries);
 	free(raw.words[0]);
 	free(raw.words[1]);
 	memset(&raw, 0, sizeof(raw));
-	argv_free(joined_argv, joined_owned);
+	options_join_free(joined_argv, joined_owned);
 	joined_argv = joined_owned = NULL;
 }
