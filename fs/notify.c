@@ -32,7 +32,6 @@ static struct {
 	pthread_t notifier;
 	int have_notifier;
 	struct child toucher;
-	char *mountpoint;
 } nt = {.lock = PTHREAD_MUTEX_INITIALIZER, .toucher = CHILD_INIT};
 
 static uint64_t hash_path(const char *s)
@@ -95,9 +94,6 @@ static void *notifier_main(void *unused)
 
 int notify_init(const char *mountpoint, int fuse_fd)
 {
-	nt.mountpoint = strdup(mountpoint);
-	if (!nt.mountpoint)
-		return -ENOMEM;
 	int err = child_start(&nt.toucher, mountpoint, fuse_fd, toucher_touch);
 	if (err) {
 		log_warn("cannot start the toucher: %s; watchers will not be "
@@ -129,8 +125,6 @@ void notify_cleanup(void)
 	for (size_t i = 0; i < nt.count; i++)
 		free(nt.paths[i]);
 	nt.count = 0;
-	free(nt.mountpoint);
-	nt.mountpoint = NULL;
 	pthread_mutex_unlock(&nt.lock);
 	events_cleanup();
 }
