@@ -34,20 +34,26 @@ static struct {
 	struct child prober;
 } pr = {.lock = PTHREAD_MUTEX_INITIALIZER, .prober = CHILD_INIT};
 
-/* In the prober. Whether some process works in dir or below it: its cwd
- * or root there (readable for the processes of the mount's owner, who
- * alone may use the mount unless allow_other). */
-static int in_use_by_a_process(const char *dir)
+/* In the prober: the cwd and root of every process it can read (those of
+ * the mount's owner, who alone may use the mount unless allow_other),
+ * NUL-separated. A batch of probes is one scan of /proc, not one per
+ * path: the scan is kept for half a second. */
+static const struct buf *process_dirs(void)
 {
 	static const char *const links[] = {"cwd", "root"};
-	size_t len = strlen(dir);
-	int used = 0;
+	static struct buf dirs = BUF_INIT;
+	static double read_at = -1;
+	double now = clock_mono_s();
+	if (read_at >= 0 && now - read_at < 0.5)
+		return &dirs;
+	read_at = now;
+	dirs.len = 0;
 	DIR *proc = opendir("/proc");
 	struct dirent *d;
-	while (proc && !used && (d = readdir(proc))) {
+	while (proc && (d = readdir(proc))) {
 		if (d->d_name[0] < '1' || d->d_name[0] > '9')
 			continue;
-		for (size_t i = 0; i < 2 && !used; i++) {
+		for (size_t i = 0; i < 2; i++) {
 			char link[300], target[PATH_MAX];
 			snprintf(link, sizeof(link), "/proc/%s/%s", d->d_name,
 				 links[i]);
@@ -55,13 +61,27 @@ static int in_use_by_a_process(const char *dir)
 			if (n <= 0)
 				continue;
 			target[n] = '\0';
-			used = strncmp(target, dir, len) == 0 &&
-			       (target[len] == '\0' || target[len] == '/');
+			buf_append(&dirs, target, (size_t)n + 1);
 		}
 	}
 	if (proc)
 		closedir(proc);
-	return used;
+	return &dirs;
+}
+
+/* In the prober. Whether some process works in dir or below it. */
+static int in_use_by_a_process(const char *dir)
+{
+	const struct buf *dirs = process_dirs();
+	size_t len = strlen(dir);
+	for (size_t off = 0; off < dirs->len;
+	     off += strlen(dirs->data + off) + 1) {
+		const char *t = dirs->data + off;
+		if (strncmp(t, dir, len) == 0 &&
+		    (t[len] == '\0' || t[len] == '/'))
+			return 1;
+	}
+	return 0;
 }
 
 /* In the prober: one probe. lstat walks to path; its last name has
