@@ -78,6 +78,13 @@ char *buf_steal(struct buf *b)
 
 	if (!p)
 		p = strdup("");
+	/* What is stolen is kept, often long (an operation's document in
+	 * the tracker): it costs its length, not the doubling's slack. */
+	else if (b->cap - b->len > b->len / 4 + 64) {
+		char *tight = realloc(p, b->len + 1);
+		if (tight)
+			p = tight;
+	}
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "fuse_evict.h"
+#include "heap.h"
 #include "partnerfs/buf.h"
 #include "partnerfs/clock.h"
 #include "partnerfs/inodes.h"
@@ -37,6 +38,7 @@ static void *evict_main(void *unused)
 				 &paths);
 		probe_paths(&paths);
 		buf_free(&paths);
+		heap_trim_slack();
 		pthread_mutex_lock(&ev.lock);
 	}
 	pthread_mutex_unlock(&ev.lock);

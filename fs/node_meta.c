@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "heap.h"
 #include "node_impl.h"
 #include "partnerfs/auth.h"
 #include "partnerfs/backend.h"
@@ -65,6 +66,7 @@ static void meta_stats(struct buf *b)
 		dropped);
 	probe_render_stats(b);
 	buf_printf(b, "cache_bytes %zu\n", cache_bytes());
+	heap_render_stats(b);
 	prefetch_render_stats(b);
 	if (more_stats)
 		more_stats(b);

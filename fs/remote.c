@@ -28,6 +28,16 @@ struct remote_req {
 	size_t nids;
 };
 
+/* FNV-1a of a body, for "did the listing change" (a collision would only
+ * leave st_mtime where it was). */
+static unsigned long long body_key(const char *p, size_t n)
+{
+	unsigned long long h = 14695981039346656037ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
 /* Done once per fetch, so that getattr and open only copy: the document
  * as shown (pretty-printed) and what its kind derives from it. */
 static int remote_prepare(const struct remote_kind *kind,
@@ -41,12 +51,20 @@ static int remote_prepare(const struct remote_kind *kind,
 	int err = 0;
 	if (!parsed) {
 		why = "is not JSON";
-	} else if ((err = jsonutil_render_pretty(parsed, &shown)) == 0) {
+	} else if (kind->notes_only ||
+		   (err = jsonutil_render_pretty(parsed, &shown)) == 0) {
 		*out = doc_new(shown.data, shown.len, res->etag, url);
-		if (!*out)
+		if (!*out) {
 			err = -ENOMEM;
-		else if (kind->prepare)
-			why = kind->prepare(*out, parsed);
+		} else {
+			if (kind->notes_only) {
+				(*out)->content_key =
+					body_key(data, res->body.len);
+				(*out)->has_content_key = 1;
+			}
+			if (kind->prepare)
+				why = kind->prepare(*out, parsed);
+		}
 		if (why) {
 			doc_put(*out);
 			*out = NULL;

@@ -146,9 +146,17 @@ static const struct {
 	struct remote_kind kind;
 	size_t nids;
 } kinds[] = {
-	[API_PUBLISHERS] = {{"publishers", url_publishers, prepare_listing}, 0},
-	[API_OFFERS] = {{"offers", url_offers, prepare_listing, NULL,
-			 publisher_gone},
+	/* Listings: no file shows them, only the names they hold. */
+	[API_PUBLISHERS] = {{.name = "publishers",
+			     .url = url_publishers,
+			     .prepare = prepare_listing,
+			     .notes_only = 1},
+			    0},
+	[API_OFFERS] = {{.name = "offers",
+			 .url = url_offers,
+			 .prepare = prepare_listing,
+			 .gone = publisher_gone,
+			 .notes_only = 1},
 			1},
 	[API_OFFER] = {{"offer", url_offer, prepare_offer, NULL, offer_gone},
 		       2},
@@ -157,8 +165,10 @@ static const struct {
 			2},
 	[API_SLOT] = {{"slot", url_slot, NULL}, 3},
 	[API_VERSION] = {{"version", url_version, NULL}, 3},
-	[API_SUBMISSIONS] = {{"submissions", url_submissions,
-			      prepare_submissions},
+	[API_SUBMISSIONS] = {{.name = "submissions",
+			      .url = url_submissions,
+			      .prepare = prepare_submissions,
+			      .notes_only = 1},
 			     2},
 	[API_OPERATION] = {{"operation", NULL, NULL, fetch_operation}, 3},
 };

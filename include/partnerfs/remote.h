@@ -33,6 +33,11 @@ struct remote_kind {
 	 * is out of date, and a listing must not name what does not open.
 	 * Runs without the cache lock. May be NULL. */
 	void (*gone)(const char *const *ids, size_t nids);
+	/* No file shows the document, only what prepare() derives (a
+	 * listing's names): the doc keeps its notes and a key of the body,
+	 * so that a refetch of the same bytes is no change, but not the
+	 * bytes. A long listing then costs what it names, not its JSON. */
+	int notes_only;
 };
 
 /* One GET for a kind's fetch(): as rest_perform, except that a refused
