@@ -18,20 +18,23 @@
  * json-c's recursive render and free far from the stack limit. */
 #define JSONUTIL_MAX_DEPTH 64
 
-json_object *jsonutil_parse(const char *json, size_t len)
+/* 0 and the value in *out (NULL for a JSON null), or -EINVAL. */
+static int parse_depth(const char *json, size_t len, int depth,
+		       json_object **out)
 {
 	struct json_tokener *tok;
 	json_object *obj;
 	enum json_tokener_error err;
 
+	*out = NULL;
 	if (!json || len == 0 || len > (size_t)INT32_MAX)
-		return NULL;
+		return -EINVAL;
 	/* json-c would stop at an embedded NUL and accept the prefix. */
 	if (memchr(json, '\0', len))
-		return NULL;
-	tok = json_tokener_new_ex(JSONUTIL_MAX_DEPTH);
+		return -EINVAL;
+	tok = json_tokener_new_ex(depth);
 	if (!tok)
-		return NULL;
+		return -EINVAL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, json, (int)len);
 	err = json_tokener_get_error(tok);
@@ -40,12 +43,93 @@ json_object *jsonutil_parse(const char *json, size_t len)
 		obj = json_tokener_parse_ex(tok, "", 1);
 		err = json_tokener_get_error(tok);
 	}
+	json_tokener_free(tok);
 	if (err != json_tokener_success) {
 		json_object_put(obj);
-		obj = NULL;
+		return -EINVAL;
 	}
-	json_tokener_free(tok);
+	*out = obj;
+	return 0;
+}
+
+json_object *jsonutil_parse(const char *json, size_t len)
+{
+	json_object *obj;
+	parse_depth(json, len, JSONUTIL_MAX_DEPTH, &obj);
 	return obj;
+}
+
+static const char *skip_blanks(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* The end of the value that starts at p: the first ',' or ']' outside
+ * strings and brackets, or NULL. Only boundaries are found here; what is
+ * between them is json-c's to judge. */
+static const char *item_end(const char *p, const char *end)
+{
+	int depth = 0;
+	for (; p < end; p++) {
+		switch (*p) {
+		case '"':
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			if (p >= end)
+				return NULL;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return *p == ']' ? p : NULL;
+			depth--;
+			break;
+		case ',':
+			if (depth == 0)
+				return p;
+			break;
+		}
+	}
+	return NULL;
+}
+
+int jsonutil_array_each(const char *json, size_t len,
+			int (*fn)(void *ctx, size_t i, json_object *item),
+			void *ctx)
+{
+	if (!json || len > (size_t)INT32_MAX || memchr(json, '\0', len))
+		return -EINVAL;
+	const char *end = json + len;
+	const char *p = skip_blanks(json, end);
+	if (p == end || *p != '[')
+		return -EINVAL;
+	p = skip_blanks(p + 1, end);
+	if (p < end && *p == ']')
+		return skip_blanks(p + 1, end) == end ? 0 : -EINVAL;
+	for (size_t i = 0;; i++) {
+		const char *stop = item_end(p, end);
+		if (!stop)
+			return -EINVAL;
+		/* One item nests one level less deep than the array. */
+		json_object *item;
+		if (parse_depth(p, (size_t)(stop - p), JSONUTIL_MAX_DEPTH - 1,
+				&item))
+			return -EINVAL;
+		int rc = fn(ctx, i, item);
+		json_object_put(item);
+		if (rc)
+			return rc;
+		if (*stop == ']')
+			return skip_blanks(stop + 1, end) == end ? 0 : -EINVAL;
+		p = stop + 1;
+	}
 }
 
 const char *jsonutil_get_string(json_object *obj, const char *key)

@@ -45,30 +45,32 @@ static int remote_prepare(const struct remote_kind *kind,
 			  struct doc **out)
 {
 	const char *data = res->body.data ? res->body.data : "";
-	json_object *parsed = jsonutil_parse(data, res->body.len);
+	json_object *parsed = NULL;
 	struct buf shown = BUF_INIT;
 	const char *why = NULL;
 	int err = 0;
-	if (!parsed) {
+	*out = NULL;
+	if (kind->prepare_text) {
+		*out = doc_new(NULL, 0, res->etag, url);
+		if (!*out)
+			return -ENOMEM;
+		(*out)->content_key = body_key(data, res->body.len);
+		(*out)->has_content_key = 1;
+		why = kind->prepare_text(*out, data, res->body.len);
+		if (why && !(parsed = jsonutil_parse(data, res->body.len)))
+			why = "is not JSON";
+	} else if (!(parsed = jsonutil_parse(data, res->body.len))) {
 		why = "is not JSON";
-	} else if (kind->notes_only ||
-		   (err = jsonutil_render_pretty(parsed, &shown)) == 0) {
+	} else if ((err = jsonutil_render_pretty(parsed, &shown)) == 0) {
 		*out = doc_new(shown.data, shown.len, res->etag, url);
-		if (!*out) {
+		if (!*out)
 			err = -ENOMEM;
-		} else {
-			if (kind->notes_only) {
-				(*out)->content_key =
-					body_key(data, res->body.len);
-				(*out)->has_content_key = 1;
-			}
-			if (kind->prepare)
-				why = kind->prepare(*out, parsed);
-		}
-		if (why) {
-			doc_put(*out);
-			*out = NULL;
-		}
+		else if (kind->prepare)
+			why = kind->prepare(*out, parsed);
+	}
+	if (why) {
+		doc_put(*out);
+		*out = NULL;
 	}
 	json_object_put(parsed);
 	buf_free(&shown);

@@ -41,10 +41,10 @@ static void submissions_free(void *p)
 static const struct doc_note_type submissions_note = {"submissions",
 						      submissions_free};
 
-static const char *prepare_listing(struct doc *d, json_object *parsed)
+static const char *prepare_listing(struct doc *d, const char *body, size_t len)
 {
 	struct id_index *ix = calloc(1, sizeof(*ix));
-	if (!ix || model_id_list_of(parsed, &ix->list) != 0) {
+	if (!ix || model_parse_id_list(body, len, &ix->list) != 0) {
 		free(ix);
 		return "is not a JSON array";
 	}
@@ -80,10 +80,11 @@ static const char *prepare_offer(struct doc *d, json_object *parsed)
 	return NULL;
 }
 
-static const char *prepare_submissions(struct doc *d, json_object *parsed)
+static const char *prepare_submissions(struct doc *d, const char *body,
+				       size_t len)
 {
 	struct submission_list *l = calloc(1, sizeof(*l));
-	if (!l || model_submissions_of(parsed, l) != 0) {
+	if (!l || model_parse_submissions(body, len, l) != 0) {
 		free(l);
 		return "is not a JSON array";
 	}
@@ -149,14 +150,12 @@ static const struct {
 	/* Listings: no file shows them, only the names they hold. */
 	[API_PUBLISHERS] = {{.name = "publishers",
 			     .url = url_publishers,
-			     .prepare = prepare_listing,
-			     .notes_only = 1},
+			     .prepare_text = prepare_listing},
 			    0},
 	[API_OFFERS] = {{.name = "offers",
 			 .url = url_offers,
-			 .prepare = prepare_listing,
-			 .gone = publisher_gone,
-			 .notes_only = 1},
+			 .prepare_text = prepare_listing,
+			 .gone = publisher_gone},
 			1},
 	[API_OFFER] = {{"offer", url_offer, prepare_offer, NULL, offer_gone},
 		       2},
@@ -167,8 +166,7 @@ static const struct {
 	[API_VERSION] = {{"version", url_version, NULL}, 3},
 	[API_SUBMISSIONS] = {{.name = "submissions",
 			      .url = url_submissions,
-			      .prepare = prepare_submissions,
-			      .notes_only = 1},
+			      .prepare_text = prepare_submissions},
 			     2},
 	[API_OPERATION] = {{"operation", NULL, NULL, fetch_operation}, 3},
 };

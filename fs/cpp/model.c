@@ -34,44 +34,61 @@ void id_list_free(struct id_list *l)
 	l->count = 0;
 }
 
-int model_id_list_of(json_object *doc, struct id_list *out)
+/* Room for one more item in an array of *count items of size sz. */
+static int grow_for_one(void **items, size_t count, size_t *cap, size_t sz)
 {
-	size_t i, n;
-	const char *id;
-
-	out->ids = NULL;
-	out->count = 0;
-	if (!json_object_is_type(doc, json_type_array))
-		return -EINVAL;
-	n = json_object_array_length(doc);
-	out->ids = calloc(n ? n : 1, sizeof(*out->ids));
-	if (!out->ids)
+	if (count < *cap)
+		return 0;
+	size_t n = *cap ? *cap * 2 : 16;
+	void *p = realloc(*items, n * sz);
+	if (!p)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		id = jsonutil_get_string(json_object_array_get_idx(doc, i),
-					 "id");
-		if (!id || !ident_is_valid(id)) {
-			log_info("listing: skipping entry %zu without a usable "
-				 "id",
-				 i);
-			continue;
-		}
-		out->ids[out->count] = strdup(id);
-		if (!out->ids[out->count]) {
-			id_list_free(out);
-			return -ENOMEM;
-		}
-		out->count++;
+	*items = p;
+	*cap = n;
+	return 0;
+}
+
+/* Gives back the room grow_for_one left over: a listing is kept. */
+static void shrink_to_count(void **items, size_t count, size_t sz)
+{
+	void *p = count ? realloc(*items, count * sz) : NULL;
+	if (p)
+		*items = p;
+}
+
+struct id_list_ctx {
+	struct id_list *out;
+	size_t cap;
+};
+
+static int id_list_add(void *arg, size_t i, json_object *item)
+{
+	struct id_list_ctx *c = arg;
+	const char *id = jsonutil_get_string(item, "id");
+	if (!id || !ident_is_valid(id)) {
+		log_info("listing: skipping entry %zu without a usable id", i);
+		return 0;
 	}
+	char *copy = strdup(id);
+	if (!copy || grow_for_one((void **)&c->out->ids, c->out->count, &c->cap,
+				  sizeof(char *))) {
+		free(copy);
+		return -ENOMEM;
+	}
+	c->out->ids[c->out->count++] = copy;
 	return 0;
 }
 
 int model_parse_id_list(const char *json, size_t len, struct id_list *out)
 {
-	json_object *doc = jsonutil_parse(json, len);
-	int rc = model_id_list_of(doc, out);
-
-	json_object_put(doc);
+	struct id_list_ctx c = {out, 0};
+	out->ids = NULL;
+	out->count = 0;
+	int rc = jsonutil_array_each(json, len, id_list_add, &c);
+	if (rc)
+		id_list_free(out);
+	else
+		shrink_to_count((void **)&out->ids, out->count, sizeof(char *));
 	return rc;
 }
 
@@ -289,47 +306,42 @@ static int model_fill_submission(json_object *item, const char *id,
 	return 0;
 }
 
-int model_submissions_of(json_object *doc, struct submission_list *out)
-{
-	json_object *item;
-	const char *id;
-	size_t i, n;
-	int rc = 0;
+struct submissions_ctx {
+	struct submission_list *out;
+	size_t cap;
+};
 
-	out->items = NULL;
-	out->count = 0;
-	if (!json_object_is_type(doc, json_type_array))
-		return -EINVAL;
-	n = json_object_array_length(doc);
-	out->items = calloc(n ? n : 1, sizeof(*out->items));
-	if (!out->items)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		item = json_object_array_get_idx(doc, i);
-		id = jsonutil_get_string(item, "id");
-		if (!id || !ident_is_valid(id)) {
-			log_info("submissions: skipping entry %zu without a "
-				 "usable id",
-				 i);
-			continue;
-		}
-		rc = model_fill_submission(item, id, &out->items[out->count]);
-		if (rc) {
-			submission_list_free(out);
-			break;
-		}
-		out->count++;
+static int submission_add(void *arg, size_t i, json_object *item)
+{
+	struct submissions_ctx *c = arg;
+	const char *id = jsonutil_get_string(item, "id");
+	if (!id || !ident_is_valid(id)) {
+		log_info("submissions: skipping entry %zu without a usable id",
+			 i);
+		return 0;
 	}
+	struct submission_list *l = c->out;
+	int rc = grow_for_one((void **)&l->items, l->count, &c->cap,
+			      sizeof(*l->items));
+	if (!rc)
+		rc = model_fill_submission(item, id, &l->items[l->count]);
+	if (!rc)
+		l->count++;
 	return rc;
 }
 
 int model_parse_submissions(const char *json, size_t len,
 			    struct submission_list *out)
 {
-	json_object *doc = jsonutil_parse(json, len);
-	int rc = model_submissions_of(doc, out);
-
-	json_object_put(doc);
+	struct submissions_ctx c = {out, 0};
+	out->items = NULL;
+	out->count = 0;
+	int rc = jsonutil_array_each(json, len, submission_add, &c);
+	if (rc)
+		submission_list_free(out);
+	else
+		shrink_to_count((void **)&out->items, out->count,
+				sizeof(*out->items));
 	return rc;
 }
 

@@ -19,8 +19,6 @@ void id_list_free(struct id_list *l);
  * identifiers (others are skipped and logged). 0, or -EINVAL when the
  * document is not a JSON array. */
 int model_parse_id_list(const char *json, size_t len, struct id_list *out);
-/* The same, from the parsed document. */
-int model_id_list_of(json_object *doc, struct id_list *out);
 
 /* Normalised operation/offer status word (doc/cpp-api.md §8.3): notStarted,
  * running, completed, failed, canceled, waitingForPublisherReview; other
@@ -71,8 +69,6 @@ void submission_list_free(struct submission_list *l);
 /* Parses GET .../submissions/ (newest first, as the API lists them). */
 int model_parse_submissions(const char *json, size_t len,
 			    struct submission_list *out);
-/* The same, from the parsed document. */
-int model_submissions_of(json_object *doc, struct submission_list *out);
 
 /* Splits control-file input (addresses separated by commas, spaces, tabs,
  * newlines) and validates each address. On success writes "a@x,b@y" to out

@@ -13,6 +13,15 @@
  * embedded NUL. NULL when it is not that. Release with json_object_put. */
 json_object *jsonutil_parse(const char *json, size_t len);
 
+/* fn for each item of a JSON array, in order, each parsed on its own: a
+ * listing of a hundred offers is never one tree, its cost at any moment
+ * is one item. The same strictness as jsonutil_parse. -EINVAL when json
+ * is not one JSON array (fn may have seen the items before the fault);
+ * else fn's first non-zero, or 0. */
+int jsonutil_array_each(const char *json, size_t len,
+			int (*fn)(void *ctx, size_t i, json_object *item),
+			void *ctx);
+
 /* Whether data is one whole JSON object, nothing after it but blanks:
  * what a writer of a document must give. */
 int jsonutil_is_object(const char *data, size_t len);

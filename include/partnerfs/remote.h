@@ -33,11 +33,13 @@ struct remote_kind {
 	 * is out of date, and a listing must not name what does not open.
 	 * Runs without the cache lock. May be NULL. */
 	void (*gone)(const char *const *ids, size_t nids);
-	/* No file shows the document, only what prepare() derives (a
-	 * listing's names): the doc keeps its notes and a key of the body,
-	 * so that a refetch of the same bytes is no change, but not the
-	 * bytes. A long listing then costs what it names, not its JSON. */
-	int notes_only;
+	/* Instead of prepare, for a document no file shows (a listing):
+	 * the notes come from the body's text, which is not parsed whole
+	 * (jsonutil_array_each) and not kept, only a key of it, so that a
+	 * refetch of the same bytes is no change. A long listing then costs
+	 * what it names, not its JSON. NULL or why, as prepare. */
+	const char *(*prepare_text)(struct doc *d, const char *body,
+				    size_t len);
 };
 
 /* One GET for a kind's fetch(): as rest_perform, except that a refused

@@ -17,6 +17,36 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int count_item(void *ctx, size_t i, json_object *item)
+{
+	(void)ctx;
+	(void)i;
+	(void)item;
+	return 0;
+}
+
+/* Whether brackets outside strings nest more than max deep. */
+static int deeper_than(const char *p, size_t n, int max)
+{
+	int depth = 0, in_string = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (in_string) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_string = 0;
+		} else if (p[i] == '"') {
+			in_string = 1;
+		} else if (p[i] == '[' || p[i] == '{') {
+			if (++depth > max)
+				return 1;
+		} else if (p[i] == ']' || p[i] == '}') {
+			depth--;
+		}
+	}
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *json = (const char *)data;
@@ -28,6 +58,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	log_set_level(LOG_LVL_ERROR);
+	/* Item by item, a listing is accepted exactly when the whole text
+	 * parses as an array (but for one level of nesting that the item
+	 * parse allows less). */
+	json_object *whole = jsonutil_parse(json, size);
+	int as_array = json_object_is_type(whole, json_type_array);
+	json_object_put(whole);
+	int by_items = jsonutil_array_each(json, size, count_item, NULL) == 0;
+	if (by_items && !as_array)
+		abort();
+	if (as_array && !by_items && !deeper_than(json, size, 62))
+		abort();
 	if (model_parse_id_list(json, size, &ids) == 0) {
 		/* Every id kept must be usable as one path component. */
 		for (i = 0; i < ids.count; i++)

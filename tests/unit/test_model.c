@@ -301,6 +301,26 @@ static void test_parse_id_list(void)
 	id_list_free(&l);
 	CHECK(model_parse_id_list(S("{}"), &l) == -EINVAL);
 	CHECK(model_parse_id_list(S("[] x"), &l) == -EINVAL);
+	/* Item by item, as strict as one parse of the whole. */
+	static const char *const bad[] = {
+		"[1 2]",    "[1,]",	"[,1]",	   "[{\"id\":\"a\"}",
+		"[\"a]",    "[{]}",	"[1]]",	   "[[1]",
+		"[\"\\\"]", "[1,,2]",	" [ ] ,",  "[{\"id\":\"a\" \"b\"}]",
+		"[nul]",    "[1] [2]", "[\"a\\\"]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(model_parse_id_list(bad[i], strlen(bad[i]), &l) == -EINVAL);
+		if (model_parse_id_list(bad[i], strlen(bad[i]), &l) == 0)
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+	}
+	static const char ok[] = " [ {\"id\":\"a,]\"} ,\n{\"id\":\"b\",\"x\":[1,"
+				 "{\"y\":\"]\"}]}, null, \"\\\"\" ] \n";
+	CHECK(model_parse_id_list(ok, strlen(ok), &l) == 0 && l.count == 2);
+	if (l.count == 2) {
+		CHECK_STR(l.ids[0], "a,]");
+		CHECK_STR(l.ids[1], "b");
+	}
+	id_list_free(&l);
 }
 
 static const char *op_id(const char *url, char *out, size_t size)
