@@ -8,6 +8,11 @@
 
 #include "partnerfs/buf.h"
 
+/* First thing in main, before any thread: sets malloc up so that RSS
+ * follows what is live (see heap.c). May re-execute the program (argv)
+ * once to do so; returns when it did not or could not. */
+void heap_setup(char *argv[]);
+
 /* Gives the free pages of every arena back to the kernel when more than
  * HEAP_TRIM_SLACK bytes are free; cheap enough for a tick of seconds.
  * Returns 1 when it trimmed. */

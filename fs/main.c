@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include "fuse_evict.h"
 #include "fuse_scratch.h"
+#include "heap.h"
 #include "partnerfs/auth.h"
 #include "partnerfs/backend.h"
 #include "partnerfs/cache.h"
@@ -149,13 +149,7 @@ int main(int argc, char *argv[])
 	struct fuse_session *se = NULL;
 	int rc = 1;
 
-	/* Large buffers (a listing's body, a copy of the events log, a FUSE
-	 * worker's request buffer) come and go: mapped and unmapped on their
-	 * own, they leave no freed heap behind. glibc would otherwise raise
-	 * this threshold to the largest block ever freed and carve them out
-	 * of the heap, where what is freed stays resident. */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+	heap_setup(argv);
 
 	switch (options_parse(argc, argv, &args, &opts)) {
 	case OPTIONS_DONE:
