@@ -56,6 +56,17 @@ static void shrink_to_count(void **items, size_t count, size_t sz)
 		*items = p;
 }
 
+/* The "id" of a listing's item i, or NULL (logged: the item is skipped)
+ * when it has none that can name a directory. */
+static const char *usable_id(json_object *item, const char *listing, size_t i)
+{
+	const char *id = jsonutil_get_string(item, "id");
+	if (id && ident_is_valid(id))
+		return id;
+	log_info("%s: skipping entry %zu without a usable id", listing, i);
+	return NULL;
+}
+
 struct id_list_ctx {
 	struct id_list *out;
 	size_t cap;
@@ -64,11 +75,9 @@ struct id_list_ctx {
 static int id_list_add(void *arg, size_t i, json_object *item)
 {
 	struct id_list_ctx *c = arg;
-	const char *id = jsonutil_get_string(item, "id");
-	if (!id || !ident_is_valid(id)) {
-		log_info("listing: skipping entry %zu without a usable id", i);
+	const char *id = usable_id(item, "listing", i);
+	if (!id)
 		return 0;
-	}
 	char *copy = strdup(id);
 	if (!copy || grow_for_one((void **)&c->out->ids, c->out->count, &c->cap,
 				  sizeof(char *))) {
@@ -314,12 +323,9 @@ struct submissions_ctx {
 static int submission_add(void *arg, size_t i, json_object *item)
 {
 	struct submissions_ctx *c = arg;
-	const char *id = jsonutil_get_string(item, "id");
-	if (!id || !ident_is_valid(id)) {
-		log_info("submissions: skipping entry %zu without a usable id",
-			 i);
+	const char *id = usable_id(item, "submissions", i);
+	if (!id)
 		return 0;
-	}
 	struct submission_list *l = c->out;
 	int rc = grow_for_one((void **)&l->items, l->count, &c->cap,
 			      sizeof(*l->items));
