@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "partnerfs/cache.h"
+#include "partnerfs/hash.h"
 #include "partnerfs/list.h"
 
 /* A doc is handed out as a plain pointer; its reference count sits in front
@@ -165,10 +166,7 @@ static int doc_same(const struct doc *a, const struct doc *b)
 
 static unsigned hash_key(const char *key)
 {
-	unsigned h = 2166136261u;
-	for (; *key; key++)
-		h = (h ^ (unsigned char)*key) * 16777619u;
-	return h % CACHE_BUCKETS;
+	return (unsigned)(hash_str(key) % CACHE_BUCKETS);
 }
 
 /* The start of the file-system request this thread is serving, if any. */

@@ -9,6 +9,7 @@
 
 #include "partnerfs/buf.h"
 #include "partnerfs/clock.h"
+#include "partnerfs/hash.h"
 #include "partnerfs/inodes.h"
 #include "partnerfs/list.h"
 
@@ -32,14 +33,6 @@ static size_t count;
  * twice: the kernel may still send requests for one it is forgetting. */
 static uint64_t next_id = INODES_ROOT + 1;
 static struct list_link transient = LIST_INIT(transient);
-
-static size_t hash_path(const char *s)
-{
-	size_t h = 14695981039346656037ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
 
 static size_t hash_id(uint64_t id)
 {
@@ -151,7 +144,7 @@ int inodes_init(void)
 	/* The kernel never forgets the root: its count never reaches 0. */
 	struct entry *root = find_id(INODES_ROOT);
 	if (!root)
-		root = add("/", hash_path("/"), INODES_ROOT, UINT64_MAX);
+		root = add("/", hash_str("/"), INODES_ROOT, UINT64_MAX);
 	pthread_mutex_unlock(&lock);
 	return root ? 0 : -ENOMEM;
 }
@@ -222,7 +215,7 @@ int inodes_child_path(uint64_t parent, const char *name, char *buf, size_t size)
 
 uint64_t inodes_ref(const char *path, unsigned flags)
 {
-	size_t h = hash_path(path);
+	size_t h = hash_str(path);
 	uint64_t id = 0;
 	pthread_mutex_lock(&lock);
 	struct entry *e = find_path(path, h);
@@ -295,7 +288,7 @@ static void detach(struct entry *e)
 void inodes_detach(const char *path)
 {
 	pthread_mutex_lock(&lock);
-	struct entry *e = find_path(path, hash_path(path));
+	struct entry *e = find_path(path, hash_str(path));
 	if (e && e->refs != UINT64_MAX)
 		detach(e);
 	pthread_mutex_unlock(&lock);
@@ -303,13 +296,13 @@ void inodes_detach(const char *path)
 
 int inodes_rename(const char *from, const char *to)
 {
-	size_t h = hash_path(to), len = strlen(to);
+	size_t h = hash_str(to), len = strlen(to);
 	struct entry *moved = malloc(sizeof(*moved) + len + 1);
 	if (!moved)
 		return -ENOMEM;
 	int err = 0;
 	pthread_mutex_lock(&lock);
-	struct entry *e = find_path(from, hash_path(from));
+	struct entry *e = find_path(from, hash_str(from));
 	struct entry *old = find_path(to, h);
 	if (!e || e->refs == UINT64_MAX) {
 		err = -ENOENT;

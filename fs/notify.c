@@ -13,6 +13,7 @@
 #include "child.h"
 #include "partnerfs/clock.h"
 #include "partnerfs/events.h"
+#include "partnerfs/hash.h"
 #include "partnerfs/log.h"
 #include "partnerfs/notify.h"
 
@@ -33,14 +34,6 @@ static struct {
 	int have_notifier;
 	struct child toucher;
 } nt = {.lock = PTHREAD_MUTEX_INITIALIZER, .toucher = CHILD_INIT};
-
-static uint64_t hash_path(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
 
 /* One file, through the mount: what an editor saving it would cause. */
 static void toucher_touch(const char *path)
@@ -137,7 +130,7 @@ bool notify_is_toucher(pid_t tid)
 /* Under the lock. A path already waiting is not queued again. */
 static void queue_path_locked(const char *path)
 {
-	uint64_t h = hash_path(path);
+	uint64_t h = hash_str(path);
 	for (size_t i = 0; i < nt.count; i++)
 		if (nt.hashes[i] == h && strcmp(nt.paths[i], path) == 0)
 			return;

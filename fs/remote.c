@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "partnerfs/hash.h"
 #include "partnerfs/jsonutil.h"
 #include "partnerfs/log.h"
 #include "partnerfs/remote.h"
@@ -28,16 +29,6 @@ struct remote_req {
 	size_t nids;
 };
 
-/* FNV-1a of a body, for "did the listing change" (a collision would only
- * leave st_mtime where it was). */
-static unsigned long long body_key(const char *p, size_t n)
-{
-	unsigned long long h = 14695981039346656037ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-	return h;
-}
-
 /* Done once per fetch, so that getattr and open only copy: the document
  * as shown (pretty-printed) and what its kind derives from it. */
 static int remote_prepare(const struct remote_kind *kind,
@@ -54,7 +45,7 @@ static int remote_prepare(const struct remote_kind *kind,
 		*out = doc_new(NULL, 0, res->etag, url);
 		if (!*out)
 			return -ENOMEM;
-		(*out)->content_key = body_key(data, res->body.len);
+		(*out)->content_key = hash_bytes(data, res->body.len);
 		(*out)->has_content_key = 1;
 		why = kind->prepare_text(*out, data, res->body.len);
 		if (why && !(parsed = jsonutil_parse(data, res->body.len)))

@@ -10,6 +10,7 @@
 
 #include "durable.h"
 #include "model.h"
+#include "partnerfs/hash.h"
 #include "partnerfs/jsonutil.h"
 #include "partnerfs/log.h"
 
@@ -49,15 +50,6 @@ static int cmp_file(const void *a, const void *b)
 		      ((const struct ing_file *)b)->path);
 }
 
-#define FNV_OFFSET 14695981039346656037ULL
-#define FNV_PRIME 1099511628211ULL
-
-static void hash_bytes(unsigned long long *h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		*h = (*h ^ (unsigned char)s[i]) * FNV_PRIME;
-}
-
 /* A signed storage URL: its query (st=, se=, sig=) changes per call. */
 static size_t unsigned_len(const char *s)
 {
@@ -70,12 +62,12 @@ static size_t unsigned_len(const char *s)
 static void hash_json(unsigned long long *h, json_object *v)
 {
 	char tag = (char)json_object_get_type(v);
-	hash_bytes(h, &tag, 1);
+	*h = hash_more(*h, &tag, 1);
 	switch (json_object_get_type(v)) {
 	case json_type_object: {
 		json_object_object_foreach(v, key, child)
 		{
-			hash_bytes(h, key, strlen(key) + 1);
+			*h = hash_more(*h, key, strlen(key) + 1);
 			hash_json(h, child);
 		}
 		break;
@@ -86,12 +78,12 @@ static void hash_json(unsigned long long *h, json_object *v)
 		break;
 	case json_type_string: {
 		const char *s = json_object_get_string(v);
-		hash_bytes(h, s, unsigned_len(s) + 1);
+		*h = hash_more(*h, s, unsigned_len(s) + 1);
 		break;
 	}
 	default: {
 		const char *s = json_object_to_json_string(v);
-		hash_bytes(h, s, strlen(s) + 1);
+		*h = hash_more(*h, s, strlen(s) + 1);
 	}
 	}
 }
@@ -200,7 +192,7 @@ int ing_model_tree(json_object *tree, const char *guid, size_t depth,
 	int err = files_of(resources, guid, depth, out);
 	if (!err)
 		err = jsonutil_render_pretty(tree, shown);
-	*key = FNV_OFFSET;
+	*key = HASH_START;
 	if (!err)
 		hash_json(key, tree);
 	if (err)

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "partnerfs/hash.h"
 #include "statefile.h"
 
 /* A file name from the endpoint: its bytes that are safe in a name, the
@@ -15,10 +16,8 @@
  * only in unsafe bytes do not share a file. */
 static int name_of(const char *endpoint, struct buf *out)
 {
-	unsigned long long h = 14695981039346656037ULL;
+	unsigned long long h = hash_str(endpoint);
 	int err = 0;
-	for (const char *p = endpoint; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 	const char *start = strstr(endpoint, "://");
 	start = start ? start + 3 : endpoint;
 	for (const char *p = start; *p && !err && p - start < 120; p++) {
