@@ -142,6 +142,21 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *opts)
 	return rc;
 }
 
+/* The daemon's exit status from what the loop returned. libfuse's loop
+ * returns the number of the signal that ended it: SIGTERM/SIGINT/SIGHUP
+ * are an orderly unmount, not a failure. ECONNABORTED is the end of an
+ * unmount too: the kernel answers a worker's read with it, in place of
+ * ENODEV, when it shuts the connection down while that worker is taking
+ * a request (seen after `fusermount3 -u -z` with readers inside). */
+static int serve_status(int loop_rc)
+{
+	if (loop_rc == -ECONNABORTED) {
+		log_info("the kernel closed the connection: unmounted");
+		return 0;
+	}
+	return loop_rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args;
@@ -187,9 +202,7 @@ int main(int argc, char *argv[])
 	log_info("mounted %s on %s", pfs_config.endpoint,
 		 pfs_config.mountpoint);
 
-	/* libfuse's loop returns the number of the signal that ended it:
-	 * SIGTERM/SIGINT/SIGHUP are an orderly unmount, not a failure. */
-	rc = serve(se, &opts) < 0 ? 1 : 0;
+	rc = serve_status(serve(se, &opts));
 
 	/* A touch in flight through the mount ends once it is unmounted;
 	 * only then can the poller be joined, and only after that may the

@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import threading
+import time
 
 import pytest
 
@@ -45,6 +46,24 @@ class Stopped:
 
     def __enter__(self):
         os.kill(self.pid, signal.SIGSTOP)
+        # kill() returns before every thread has stopped: a worker still
+        # running could take the stat this test expects to wait.
+        deadline = time.monotonic() + 5
+        while not self.all_threads_stopped():
+            assert time.monotonic() < deadline, "daemon did not stop"
+            time.sleep(0.01)
+
+    def all_threads_stopped(self):
+        tasks = f"/proc/{self.pid}/task"
+        for tid in os.listdir(tasks):
+            try:
+                with open(f"{tasks}/{tid}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except FileNotFoundError:
+                continue  # a thread that ended meanwhile
+            if state not in ("T", "t"):
+                return False
+        return True
 
     def __exit__(self, *exc):
         os.kill(self.pid, signal.SIGCONT)
