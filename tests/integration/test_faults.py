@@ -225,7 +225,8 @@ def test_reads_go_on_while_one_request_is_slow(emu, make_mount):
         time.sleep(0.3)
         t0 = time.monotonic()
         assert read_text(m.offer("contoso-app", "status")) == "running\n"
-        assert time.monotonic() - t0 < 1.0
+        # Well before the slow GET's 3 s: it did not wait behind it.
+        assert time.monotonic() - t0 < 2.0
         out, _ = slow.communicate(timeout=10)
         assert json.loads(out)["status"] == "succeeded"
     finally:
