@@ -1,4 +1,4 @@
-/* aad.c: one Azure AD v1 client-credentials token request (see aad.h).
+/* aad.c: one Azure AD client-credentials token request (see aad.h).
  * The form carries the secret: it is wiped from memory once sent. */
 #include <errno.h>
 #include <json-c/json.h>
@@ -48,7 +48,30 @@ static int aad_build_url(const struct aad_client *c, struct buf *url)
 	if (!rc)
 		rc = ident_append_encoded(url, c->tenant);
 	if (!rc)
-		rc = buf_puts(url, "/oauth2/token");
+		rc = buf_puts(url,
+			      c->v2 ? "/oauth2/v2.0/token" : "/oauth2/token");
+	return rc;
+}
+
+/* v1 names the resource; v2 a scope, the resource's ".default" (all the
+ * application permissions it was granted), without a doubled '/'. */
+static int aad_append_target(struct buf *form, const struct aad_client *c)
+{
+	size_t len = strlen(c->resource);
+	char *resource;
+	int rc;
+
+	if (!c->v2)
+		return ident_append_encoded(form, c->resource);
+	while (len && c->resource[len - 1] == '/')
+		len--;
+	resource = strndup(c->resource, len);
+	if (!resource)
+		return -ENOMEM;
+	rc = ident_append_encoded(form, resource);
+	if (!rc)
+		rc = ident_append_encoded(form, "/.default");
+	free(resource);
 	return rc;
 }
 
@@ -63,9 +86,9 @@ static int aad_build_form(const struct aad_client *c, struct buf *form)
 	if (!rc)
 		rc = ident_append_encoded(form, c->secret);
 	if (!rc)
-		rc = buf_puts(form, "&resource=");
+		rc = buf_puts(form, c->v2 ? "&scope=" : "&resource=");
 	if (!rc)
-		rc = ident_append_encoded(form, c->resource);
+		rc = aad_append_target(form, c);
 	return rc;
 }
 

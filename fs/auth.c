@@ -33,7 +33,6 @@
 #include "partnerfs/ident.h"
 #include "partnerfs/log.h"
 
-#define AUTH_DEFAULT_AUTHORITY "https://login.microsoftonline.com"
 #define AUTH_FILE_MAX (64 * 1024)
 /* Refresh this long before expiry at most (or at 10% of the lifetime, if
  * that is shorter), so a request never leaves with a dying token. */
@@ -50,6 +49,7 @@ static struct {
 	char *path; /* token file or credentials file */
 	char *authority;
 	char *resource;
+	bool token_v2;
 	char *tenant;
 	char *client_id;
 	char *secret;
@@ -384,6 +384,7 @@ static int auth_setup(const struct auth_config *cfg, char *why, size_t why_size)
 		return -EINVAL;
 	}
 	auth.resource = strdup(cfg->resource);
+	auth.token_v2 = cfg->token_v2;
 	if (!auth.authority || !auth.resource)
 		return -ENOMEM;
 	if (cfg && cfg->token_file) {
@@ -482,7 +483,7 @@ static int auth_fetch_aad_token(void)
 {
 	const struct aad_client client = {auth.authority, auth.tenant,
 					  auth.client_id, auth.secret,
-					  auth.resource};
+					  auth.resource,  auth.token_v2};
 	char *tok = NULL;
 	long long life = -1;
 	int rc = aad_request_token(&client, &tok, &life, auth.failure,

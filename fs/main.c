@@ -40,7 +40,8 @@ static int startup_check(void)
 {
 	char why[512] = "";
 	struct auth_config ac = {pfs_config.token_file, pfs_config.credentials,
-				 pfs_config.authority, backend->auth_resource};
+				 pfs_config.authority, backend->auth_resource,
+				 pfs_config.token_v2};
 	if (auth_init(&ac, why, sizeof(why)) != 0)
 		return options_fail("%s", why);
 	/* The reason is printed below as one line; the API layer's own

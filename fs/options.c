@@ -53,6 +53,7 @@ static const struct fuse_opt pfs_opts[] = {
 	PFS_OPT("token_file=%s", token_file),
 	PFS_OPT("credentials=%s", credentials),
 	PFS_OPT("authority=%s", authority),
+	PFS_OPT("token_endpoint=%s", token_endpoint),
 	PFS_OPT("publishers=%s", publishers),
 	PFS_OPT("cafile=%s", cafile),
 	PFS_OPT("log_level=%s", log_level),
@@ -136,6 +137,10 @@ static void usage(const char *prog)
 	       "AZURE_CLIENT_SECRET\n"
 	       "    -o authority=URL       Azure AD authority (default\n"
 	       "                           https://login.microsoftonline.com)\n"
+	       "    -o token_endpoint=V    the authority's token endpoint: v1 "
+	       "(default,\n"
+	       "                           resource=) or v2 "
+	       "(scope=.../.default)\n"
 	       "    -o api_version=V       the API's version (default: the "
 	       "backend's)\n"
 	       "    -o poll_interval=S     seconds between operation polls\n"

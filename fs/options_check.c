@@ -121,6 +121,11 @@ static int config_endpoint(struct pfs_config *c)
 		return options_fail(
 			"bad authority: %s (an http:// or https:// URL)",
 			c->authority);
+	if (c->token_endpoint && strcmp(c->token_endpoint, "v1") &&
+	    strcmp(c->token_endpoint, "v2"))
+		return options_fail("bad token_endpoint: %s (v1 or v2)",
+				    c->token_endpoint);
+	c->token_v2 = c->token_endpoint && !strcmp(c->token_endpoint, "v2");
 	backend = c->api ? backend_by_name(c->api)
 			 : backend_for_endpoint(c->endpoint);
 	if (!backend) {

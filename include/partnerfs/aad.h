@@ -1,8 +1,10 @@
-/* aad: one Azure AD v1 client-credentials token request (doc/cpp-api.md §2.1).
- * Holds no state; auth.c decides when to ask and caches the answer. */
+/* aad: one Azure AD client-credentials token request, at the v1 or the
+ * v2.0 endpoint (doc/cpp-api.md §2.1, doc/ingestion-api.md §1). Holds no
+ * state; auth.c decides when to ask and caches the answer. */
 #ifndef PARTNERFS_AAD_H
 #define PARTNERFS_AAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct aad_client {
@@ -11,6 +13,9 @@ struct aad_client {
 	const char *client_id;
 	const char *secret;   /* never logged, never in why */
 	const char *resource; /* whose token: the backend's resource */
+	/* v2.0: POST .../oauth2/v2.0/token with scope=<resource>/.default;
+	 * v1: POST .../oauth2/token with resource=<resource>. */
+	bool v2;
 };
 
 /* POSTs the form and reads the answer. 0, *token malloc'd and *lifetime_s

@@ -3,13 +3,18 @@
 #ifndef PARTNERFS_AUTH_H
 #define PARTNERFS_AUTH_H
 
+#include <stdbool.h>
+
 #include "partnerfs/buf.h"
+
+#define AUTH_DEFAULT_AUTHORITY "https://login.microsoftonline.com"
 
 struct auth_config {
 	const char *token_file;	 /* re-read when its mtime/size changes */
 	const char *credentials; /* tenant_id=, client_id=, client_secret= */
-	const char *authority;	 /* default https://login.microsoftonline.com */
+	const char *authority;	 /* NULL: AUTH_DEFAULT_AUTHORITY */
 	const char *resource;	 /* Azure AD resource: the backend's */
+	bool token_v2;		 /* the v2.0 endpoint: scope=, not resource= */
 };
 
 /* Checks the configuration (file readable, permissions of the credentials

@@ -13,6 +13,8 @@ struct pfs_config {
 	char *token_file;
 	char *credentials;
 	char *authority;
+	char *token_endpoint; /* "v1" or "v2": Azure AD's token endpoint */
+	bool token_v2;
 	char *publishers; /* CPP: "a,b" or NULL: ask the API */
 	char *cafile;
 	char *log_level;

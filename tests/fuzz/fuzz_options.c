@@ -130,6 +130,13 @@ static void check_config(void)
 		fail("endpoint with a trailing /", c->endpoint);
 	if (c->authority && !url_ok(c->authority))
 		fail("authority accepted", c->authority);
+	/* aad.c knows two endpoints; anything else must not reach it. */
+	if (c->token_endpoint && strcmp(c->token_endpoint, "v1") &&
+	    strcmp(c->token_endpoint, "v2"))
+		fail("token_endpoint accepted", c->token_endpoint);
+	if (c->token_v2 != (c->token_endpoint &&
+			    !strcmp(c->token_endpoint, "v2")))
+		fail("token_endpoint not the one asked for", c->token_endpoint);
 	if (!backend)
 		fail("no backend chosen", "");
 	if (!c->api_version || !api_version_ok(c->api_version))
@@ -181,6 +188,7 @@ static void config_reset(void)
 	free(c->token_file);
 	free(c->credentials);
 	free(c->authority);
+	free(c->token_endpoint);
 	free(c->publishers);
 	free(c->cafile);
 	free(c->log_level);

@@ -50,7 +50,7 @@ def azure_env(secret=SECRET, tenant=TENANT):
 
 def token_posts(emu):
     return [r for r in emu.requests(api_only=False)
-            if r["method"] == "POST" and r["path"].endswith("/oauth2/token")]
+            if r["method"] == "POST" and "/oauth2/" in r["path"]]
 
 
 def bearers(emu, path_prefix="/api/"):
@@ -216,15 +216,16 @@ def test_token_file_with_a_bad_token_fails_at_start(emu, make_mount):
 
 # --- credentials file ------------------------------------------------------
 
-def assert_token_post(req, secret=SECRET):
+def assert_token_post(req, secret=SECRET, path=TOKEN_PATH,
+                      target=("resource", RESOURCE)):
     assert req["method"] == "POST"
-    assert req["path"] == TOKEN_PATH
+    assert req["path"] == path
     assert req["headers"]["content-type"].startswith(
         "application/x-www-form-urlencoded")
     form = urllib.parse.parse_qs(req["body"], strict_parsing=True)
     assert form == {"grant_type": ["client_credentials"],
                     "client_id": [CLIENT], "client_secret": [secret],
-                    "resource": [RESOURCE]}
+                    target[0]: [target[1]]}
     assert "authorization" not in req["headers"]
 
 
@@ -245,6 +246,42 @@ def test_credentials_file_gets_a_token_from_the_authority(emu, make_mount,
     cfg = read_text(m.p(".partnerfs", "config"))
     assert (f"auth=credentials={cred} (tenant_id={TENANT}, client_id={CLIENT}, "
             "client_secret=***)\n") in cfg
+
+
+TOKEN_ENDPOINTS = {
+    "v1": (TOKEN_PATH, ("resource", RESOURCE)),
+    "v2": (f"/{TENANT}/oauth2/v2.0/token",
+           ("scope", RESOURCE + "/.default")),
+}
+
+
+@pytest.mark.parametrize("version", sorted(TOKEN_ENDPOINTS))
+def test_token_endpoint_v1_or_v2(version, emu, make_mount, tmp_path):
+    cred = write_credentials(tmp_path)
+    m = make_mount(emu, f"credentials={cred},authority={emu.url}/,"
+                        f"token_endpoint={version}", token=None)
+    assert "fabrikam-corevm" in listing(m, "fabrikam")
+    posts = token_posts(emu)
+    assert len(posts) == 1
+    path, target = TOKEN_ENDPOINTS[version]
+    assert_token_post(posts[0], path=path, target=target)
+    assert posts[0]["status"] == 200
+    assert all(r["status"] == 200 for r in fs_requests(emu))
+    cfg = read_text(m.p(".partnerfs", "config")).splitlines()
+    assert f"authority={emu.url}/" in cfg
+    assert f"token_endpoint={version}" in cfg
+
+
+def test_v2_refusal_names_the_v2_endpoint(emu, make_mount, tmp_path):
+    cred = write_credentials(tmp_path, secret="wrong")
+    m = make_mount(emu, f"credentials={cred},authority={emu.url},"
+                        "token_endpoint=v2", token=None, expect_fail=True)
+    assert wait_exit(m) == 1
+    err = m.log()
+    assert (f"Azure AD at {emu.url}/{TENANT}/oauth2/v2.0/token refused the "
+            "client credentials (HTTP 401): invalid_client: AADSTS7000215: "
+            "Invalid client secret is provided.") in err, err
+    assert "wrong" not in err
 
 
 def test_credentials_with_quotes_spaces_and_comments(emu, make_mount,

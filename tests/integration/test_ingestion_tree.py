@@ -322,8 +322,11 @@ def test_not_found_and_server_errors(emu, mnt):
         "product/" + SAAS
 
 
-def test_credentials_get_a_graph_token(make_emulator, make_mount,
-                                       tmpdir_short):
+@pytest.mark.parametrize("version,target", [
+    ("v1", "resource=https%3A%2F%2Fgraph.microsoft.com&"),
+    ("v2", "scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&")])
+def test_credentials_get_a_graph_token(version, target, make_emulator,
+                                       make_mount, tmpdir_short):
     emu = ing_emulator(make_emulator)
     cred = os.path.join(tmpdir_short, "cred")
     with open(cred, "w") as f:
@@ -331,12 +334,13 @@ def test_credentials_get_a_graph_token(make_emulator, make_mount,
                 "client_id=00000000-0000-0000-0000-000000000001\n"
                 "client_secret=sandbox-secret\n")
     os.chmod(cred, 0o600)
-    mnt = ing_mount(make_mount, emu, f"credentials={cred},authority={emu.url}",
+    mnt = ing_mount(make_mount, emu, f"credentials={cred},authority={emu.url},"
+                    f"token_endpoint={version}",
                     state_dir=tmpdir_short + "/s", token=None)
     assert "contoso-vm" in os.listdir(mnt.p("products"))
     tokens = [r for r in emu.requests(prefix="/") if "oauth2" in r["path"]]
-    assert tokens and "resource=https%3A%2F%2Fgraph.microsoft.com" in \
-        tokens[0]["body"]
+    assert tokens and (target in tokens[0]["body"] + "&")
+    assert tokens[0]["status"] == 200
 
 
 def test_next_link_to_another_host_is_not_followed(emu, mnt):

@@ -34,6 +34,7 @@ def config_of(m):
 # --- -h and -V -----------------------------------------------------------------------
 
 OPTIONS = ["endpoint=", "token_file=", "credentials=", "authority=",
+           "token_endpoint=",
            "api_version=", "publishers=", "poll_interval=", "cache_ttl=",
            "cache_max=", "timeout=", "retries=", "cafile=", "insecure", "log_level="]
 
@@ -88,6 +89,9 @@ BAD = [
     ("api_version=", "bad api_version: ''"),
     ("authority=login.microsoftonline.com", "bad authority"),
     ("authority=ftp://x", "bad authority: ftp://x"),
+    ("token_endpoint=v3", "bad token_endpoint: v3 (v1 or v2)"),
+    ("token_endpoint=", "bad token_endpoint:  (v1 or v2)"),
+    ("token_endpoint=V2", "bad token_endpoint: V2"),
     ("publishers=", "bad publishers: ''"),
     ("publishers=con%toso", "bad publishers: con%toso is not a publisher id"),
     ("poll_interval=abc", "bad poll_interval: abc"),
