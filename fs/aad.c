@@ -53,25 +53,15 @@ static int aad_build_url(const struct aad_client *c, struct buf *url)
 	return rc;
 }
 
-/* v1 names the resource; v2 a scope, the resource's ".default" (all the
- * application permissions it was granted), without a doubled '/'. */
+/* v1 names the resource; v2 a scope: the resource's ".default", all the
+ * application permissions it was granted. Appended as is: Azure AD wants
+ * the '/' doubled for a resource whose id ends in one. */
 static int aad_append_target(struct buf *form, const struct aad_client *c)
 {
-	size_t len = strlen(c->resource);
-	char *resource;
-	int rc;
+	int rc = ident_append_encoded(form, c->resource);
 
-	if (!c->v2)
-		return ident_append_encoded(form, c->resource);
-	while (len && c->resource[len - 1] == '/')
-		len--;
-	resource = strndup(c->resource, len);
-	if (!resource)
-		return -ENOMEM;
-	rc = ident_append_encoded(form, resource);
-	if (!rc)
+	if (!rc && c->v2)
 		rc = ident_append_encoded(form, "/.default");
-	free(resource);
 	return rc;
 }
 

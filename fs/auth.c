@@ -33,6 +33,7 @@
 #include "partnerfs/ident.h"
 #include "partnerfs/log.h"
 
+#define AUTH_DEFAULT_AUTHORITY "https://login.microsoftonline.com"
 #define AUTH_FILE_MAX (64 * 1024)
 /* Refresh this long before expiry at most (or at 10% of the lifetime, if
  * that is shorter), so a request never leaves with a dying token. */
@@ -595,5 +596,14 @@ void auth_describe(struct buf *out)
 		buf_puts(out, "no credentials");
 		break;
 	}
+	pthread_mutex_unlock(&auth_lock);
+}
+
+void auth_describe_token_endpoint(struct buf *out)
+{
+	pthread_mutex_lock(&auth_lock);
+	if (auth.source == AUTH_CREDENTIALS || auth.source == AUTH_ENV)
+		buf_printf(out, "authority=%s\ntoken_endpoint=%s\n",
+			   auth.authority, auth.token_v2 ? "v2" : "v1");
 	pthread_mutex_unlock(&auth_lock);
 }

@@ -148,11 +148,12 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *opts)
  * are an orderly unmount, not a failure. ECONNABORTED is the end of an
  * unmount too: the kernel answers a worker's read with it, in place of
  * ENODEV, when it shuts the connection down while that worker is taking
- * a request (seen after `fusermount3 -u -z` with readers inside). */
+ * a request (seen after `fusermount3 -u -z` with readers inside; libfuse has
+ * printed "fuse: reading device: Software caused connection abort"). */
 static int serve_status(int loop_rc)
 {
 	if (loop_rc == -ECONNABORTED) {
-		log_info("the kernel closed the connection: unmounted");
+		log_info("the kernel ended the connection (unmount or abort)");
 		return 0;
 	}
 	return loop_rc < 0 ? 1 : 0;

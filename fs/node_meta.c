@@ -30,12 +30,7 @@ static void meta_config(struct buf *b)
 		   c->api_version);
 	auth_describe(b);
 	buf_puts(b, "\n");
-	/* Where tokens come from, when they are asked for (a token_file
-	 * wins over credentials). */
-	if (!c->token_file)
-		buf_printf(b, "authority=%s\ntoken_endpoint=%s\n",
-			   c->authority ? c->authority : AUTH_DEFAULT_AUTHORITY,
-			   c->token_v2 ? "v2" : "v1");
+	auth_describe_token_endpoint(b);
 	backend->describe(b);
 	buf_printf(b,
 		   "poll_interval=%g\ncache_ttl=%g\n"

@@ -105,6 +105,17 @@ static void config_paths(struct pfs_config *c)
 	absolute_path(&c->state_dir);
 }
 
+/* Azure AD's two token endpoints (aad.h). */
+static int config_token_endpoint(struct pfs_config *c)
+{
+	if (c->token_endpoint && strcmp(c->token_endpoint, "v1") &&
+	    strcmp(c->token_endpoint, "v2"))
+		return options_fail("bad token_endpoint: '%s' (v1 or v2)",
+				    c->token_endpoint);
+	c->token_v2 = c->token_endpoint && !strcmp(c->token_endpoint, "v2");
+	return 0;
+}
+
 /* The endpoint, and the backend it and api= select. */
 static int config_endpoint(struct pfs_config *c)
 {
@@ -121,11 +132,6 @@ static int config_endpoint(struct pfs_config *c)
 		return options_fail(
 			"bad authority: %s (an http:// or https:// URL)",
 			c->authority);
-	if (c->token_endpoint && strcmp(c->token_endpoint, "v1") &&
-	    strcmp(c->token_endpoint, "v2"))
-		return options_fail("bad token_endpoint: %s (v1 or v2)",
-				    c->token_endpoint);
-	c->token_v2 = c->token_endpoint && !strcmp(c->token_endpoint, "v2");
 	backend = c->api ? backend_by_name(c->api)
 			 : backend_for_endpoint(c->endpoint);
 	if (!backend) {
@@ -184,7 +190,8 @@ int options_check(const struct options_numbers *raw)
 	struct pfs_config *c = &pfs_config;
 	char why[512] = "";
 	config_paths(c);
-	if (config_endpoint(c) || config_numbers(c, raw))
+	if (config_endpoint(c) || config_token_endpoint(c) ||
+	    config_numbers(c, raw))
 		return 1;
 	if (backend->configure(c, why, sizeof(why)))
 		return options_fail("%s", why);

@@ -7,12 +7,10 @@
 
 #include "partnerfs/buf.h"
 
-#define AUTH_DEFAULT_AUTHORITY "https://login.microsoftonline.com"
-
 struct auth_config {
 	const char *token_file;	 /* re-read when its mtime/size changes */
 	const char *credentials; /* tenant_id=, client_id=, client_secret= */
-	const char *authority;	 /* NULL: AUTH_DEFAULT_AUTHORITY */
+	const char *authority;	 /* default https://login.microsoftonline.com */
 	const char *resource;	 /* Azure AD resource: the backend's */
 	bool token_v2;		 /* the v2.0 endpoint: scope=, not resource= */
 };
@@ -29,6 +27,9 @@ int auth_get_token(char **token);
 void auth_reject_token(const char *token);
 /* "token_file /path" etc., for .partnerfs/config and error messages. */
 void auth_describe(struct buf *out);
+/* "authority=URL\ntoken_endpoint=v1\n" when tokens are asked of Azure AD
+ * (credentials or the environment); nothing for a token file. */
+void auth_describe_token_endpoint(struct buf *out);
 /* Why the last token request failed ("" when it did not): the authority's
  * answer in one line, never a secret. */
 void auth_last_failure(char *out, size_t size);

@@ -134,8 +134,8 @@ static void check_config(void)
 	if (c->token_endpoint && strcmp(c->token_endpoint, "v1") &&
 	    strcmp(c->token_endpoint, "v2"))
 		fail("token_endpoint accepted", c->token_endpoint);
-	if (c->token_v2 != (c->token_endpoint &&
-			    !strcmp(c->token_endpoint, "v2")))
+	if (c->token_v2 !=
+	    (c->token_endpoint && !strcmp(c->token_endpoint, "v2")))
 		fail("token_endpoint not the one asked for", c->token_endpoint);
 	if (!backend)
 		fail("no backend chosen", "");

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "api.h"
+#include "check.h"
 #include "partnerfs/auth.h"
 #include "partnerfs/http.h"
 #include "partnerfs/log.h"
@@ -437,6 +437,47 @@ static void test_client_credentials(void)
 	setup(5000, 0);
 }
 
+/* The v2.0 endpoint: its path, scope= in place of resource=, a numeric
+ * lifetime; and what .partnerfs/config says of it. */
+static void test_client_credentials_v2(void)
+{
+	struct auth_config uc = {.credentials = cred_path,
+				 .authority = endpoint,
+				 .resource = "https://graph.microsoft.com",
+				 .token_v2 = true};
+	struct buf d = BUF_INIT;
+	char why[256], *tok = NULL;
+
+	write_file(cred_path, "tenant_id=t-1\nclient_id=cid\nclient_secret=s\n",
+		   0600);
+	CHECK(auth_init(&uc, why, sizeof(why)) == 0);
+	auth_describe_token_endpoint(&d);
+	CHECK(d.data && strstr(d.data, "\ntoken_endpoint=v2\n") &&
+	      strncmp(d.data, "authority=", 10) == 0);
+	buf_free(&d);
+	wire_reset();
+	wire_add(WIRE_REPLY, 200, NULL,
+		 "{\"token_type\":\"Bearer\",\"expires_in\":3599,"
+		 "\"ext_expires_in\":3599,\"access_token\":\"v2-tok\"}");
+	CHECK(auth_get_token(&tok) == 0);
+	CHECK_STR(tok, "v2-tok");
+	free(tok);
+	CHECK(wire_served() == 1);
+	CHECK(strncmp(wire.reqs[0], "POST /t-1/oauth2/v2.0/token HTTP/1.1",
+		      36) == 0);
+	CHECK_STR(wire_body(0),
+		  "grant_type=client_credentials&client_id=cid&client_secret=s"
+		  "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default");
+
+	/* A token file asks Azure AD nothing: nothing to say of it. */
+	uc.token_file = token_path;
+	CHECK(auth_init(&uc, why, sizeof(why)) == 0);
+	auth_describe_token_endpoint(&d);
+	CHECK(d.len == 0);
+	buf_free(&d);
+	setup(5000, 0);
+}
+
 static void test_environment(void)
 {
 	struct auth_config uc = {.authority = endpoint,
@@ -514,6 +555,7 @@ int main(void)
 	RUN(test_redirect_not_followed);
 	RUN(test_token_file_forms);
 	RUN(test_client_credentials);
+	RUN(test_client_credentials_v2);
 	RUN(test_environment);
 	RUN(test_stats);
 
