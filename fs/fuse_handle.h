@@ -22,6 +22,8 @@ struct handle {
 	struct fuse_pollhandle *poll; /* a poll(2) waiting for `wait` */
 	fuse_ino_t ino;
 	pid_t opener;	       /* the thread that opened it */
+	uid_t uid;	       /* and whose it is: a refused save */
+	gid_t gid;	       /* is kept for them */
 	double opened_at;      /* monotonic */
 	struct list_link link; /* in open_handles */
 };

@@ -18,6 +18,7 @@
 #include "fuse_dir.h"
 #include "fuse_handle.h"
 #include "fuse_refuse.h"
+#include "fuse_scratch.h"
 #include "fuse_wait.h"
 #include "partnerfs/buf.h"
 #include "partnerfs/cache.h"
@@ -222,6 +223,8 @@ static int open_handle(fuse_req_t req, fuse_ino_t ino,
 	h->toucher = toucher;
 	h->ino = ino;
 	h->opener = pid_of(req);
+	h->uid = fuse_req_ctx(req)->uid;
+	h->gid = fuse_req_ctx(req)->gid;
 	h->opened_at = clock_mono_s();
 	/* Snapshot now, so a reader never sees half of two versions. */
 	if (!toucher && n.type->show && !(n.type->flags & NODE_LIVE)) {
@@ -301,6 +304,16 @@ static void pfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	content_free(&live);
 }
 
+/* A document that refused what was written: the text is kept beside it
+ * (close()'s error is all the writer hears, and shells ignore it). */
+static void keep_refused(const struct handle *h, int err)
+{
+	char path[PFS_PATH_MAX];
+	if (inodes_path(h->ino, path, sizeof(path)) == 0)
+		pfs_keep_refused(path, h->input.data, h->input.len, h->uid,
+				 h->gid, err);
+}
+
 /* Hands the pending input to the row's store(). */
 static int handle_store(struct handle *h)
 {
@@ -312,7 +325,9 @@ static int handle_store(struct handle *h)
 		h->input.data ? h->input.data : "", h->input.len);
 	if (h->node.type->flags & NODE_LINES) {
 		buf_reset(&h->input); /* each list is sent once */
-	} else if (!err && h->have_content) {
+	} else if (err) {
+		keep_refused(h, err);
+	} else if (h->have_content) {
 		/* A document stays whole in the handle: writes after an
 		 * fsync() make a new version of it, which must be sent with
 		 * the ETag the first one got, not the one read at open. */

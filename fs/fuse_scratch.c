@@ -34,6 +34,7 @@
 #include "fuse_scratch_impl.h"
 #include "partnerfs/cache.h"
 #include "partnerfs/inodes.h"
+#include "partnerfs/log.h"
 #include "partnerfs/scratch.h"
 #include "partnerfs/tree.h"
 
@@ -142,6 +143,32 @@ int scratch_document_at(const char *path, struct node *n)
 	return err;
 }
 
+void pfs_keep_refused(const char *path, const char *data, size_t len, uid_t uid,
+		      gid_t gid, int err)
+{
+	char kept[PFS_PATH_MAX];
+	struct node n;
+	int rc;
+
+	if (!len)
+		return; /* nothing was written: nothing to lose */
+	if (snprintf(kept, sizeof(kept), "%s.rejected", path) >=
+	    (int)sizeof(kept))
+		rc = -ENAMETOOLONG;
+	else if (scratch_document_at(kept, &n) != -ENOENT)
+		rc = -EEXIST; /* never in the way of something of the API's */
+	else
+		rc = scratch_keep(kept, 0600, uid, gid, data, len);
+	if (rc)
+		log_warn("%s was not saved (%s), and what was written could "
+			 "not be kept: %s",
+			 path, strerror(-err), strerror(-rc));
+	else
+		log_info("%s was not saved (%s); what was written is kept in "
+			 "%s",
+			 path, strerror(-err), kept);
+}
+
 /* A replacement sends what was written to it when it is flushed. Sent or
  * refused (close() returns why), the name is the document's again at
  * once: the release that follows close() comes later, and a read in
@@ -155,6 +182,12 @@ static int flush_replacement(struct scratch *s)
 	    scratch_path(s, path, sizeof(path)) != 0)
 		return 0;
 	int err = scratch_store_document(path, s);
+	char *data;
+	size_t len;
+	if (err && scratch_copy(s, &data, &len) == 0) {
+		pfs_keep_refused(path, data, len, a.uid, a.gid, err);
+		free(data);
+	}
 	scratch_unname(s);
 	return err;
 }

@@ -14,6 +14,13 @@
 void fuse_scratch_ops(const struct fuse_lowlevel_ops *base,
 		      struct fuse_lowlevel_ops *out);
 
+/* The document at path refused a save of data with err: keeps data
+ * beside it as "<name>.rejected", a scratch file of uid's (mode 0600),
+ * so that nothing written is lost (a shell ignores close()'s error).
+ * Renaming it onto the document saves it again. Logs where it went. */
+void pfs_keep_refused(const char *path, const char *data, size_t len, uid_t uid,
+		      gid_t gid, int err);
+
 /* For a listing of directory dir (fuse_dir.c): calls fill for each scratch
  * file in it. The names of documents unlinked there show again from now:
  * a listing ends the wait for their replacement. 0 or the first error. */

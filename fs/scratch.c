@@ -31,7 +31,8 @@ struct mark {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct scratch *files;
-static size_t nfiles;
+static size_t nfiles; /* of which kept copies: */
+static size_t nkept;
 static struct mark *marks;
 
 static void now(struct timespec *ts)
@@ -64,6 +65,8 @@ static void drop(struct scratch *s)
 		p = &(*p)->next;
 	*p = s->next;
 	nfiles--;
+	if (s->attr.kept)
+		nkept--;
 	scratch_free(s);
 }
 
@@ -130,7 +133,7 @@ int scratch_create(const char *path, mode_t mode, uid_t uid, gid_t gid,
 	pthread_mutex_lock(&lock);
 	if (*find(path))
 		err = -EEXIST;
-	else if (nfiles >= SCRATCH_FILES_MAX)
+	else if (nfiles - nkept >= SCRATCH_FILES_MAX)
 		err = -ENOSPC;
 	if (!err) {
 		s->next = files;
@@ -144,6 +147,60 @@ int scratch_create(const char *path, mode_t mode, uid_t uid, gid_t gid,
 	}
 	*out = s;
 	return 0;
+}
+
+/* The bytes, mode and owner of kept copy s become those given. Under
+ * lock. */
+static int refill(struct scratch *s, mode_t mode, uid_t uid, gid_t gid,
+		  const char *data, size_t len)
+{
+	s->len = 0; /* reserve() zeroes only what it adds past len */
+	int err = reserve(s, len);
+	if (err)
+		return err;
+	if (len)
+		memcpy(s->data, data, len);
+	s->len = len;
+	s->attr.mode = mode & 07777;
+	s->attr.uid = uid;
+	s->attr.gid = gid;
+	touch(s);
+	return 0;
+}
+
+int scratch_keep(const char *path, mode_t mode, uid_t uid, gid_t gid,
+		 const char *data, size_t len)
+{
+	struct scratch *s = NULL;
+	int err;
+
+	pthread_mutex_lock(&lock);
+	struct scratch *old = *find(path);
+	if (old) {
+		err = old->attr.kept ? refill(old, mode, uid, gid, data, len)
+				     : -EEXIST;
+	} else if (nkept >= SCRATCH_KEPT_MAX) {
+		err = -ENOSPC;
+	} else if (!(s = calloc(1, sizeof(*s))) || !(s->path = strdup(path))) {
+		err = -ENOMEM;
+	} else {
+		s->attr.kept = 1;
+		s->refs = 1; /* the name's */
+		now(&s->attr.atime);
+		err = refill(s, mode, uid, gid, data, len);
+		if (!err) {
+			s->attr.ctime = s->attr.atime = s->attr.mtime;
+			s->next = files;
+			files = s;
+			nfiles++;
+			nkept++;
+			s = NULL;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	if (s)
+		scratch_free(s);
+	return err;
 }
 
 struct scratch *scratch_get(const char *path)
@@ -457,7 +514,7 @@ void scratch_cleanup(void)
 		files = s->next;
 		scratch_free(s);
 	}
-	nfiles = 0;
+	nfiles = nkept = 0;
 	while (marks) {
 		struct mark *m = marks;
 		marks = m->next;

@@ -20,6 +20,9 @@
 /* Per mount: what a few editors and scripts need at once, and a bound on
  * the memory a runaway script can pin (count * size). */
 #define SCRATCH_FILES_MAX 32
+/* Per mount, apart: the copies kept of refused saves (scratch_keep), so
+ * that failures never use up the files editors need. */
+#define SCRATCH_KEPT_MAX 32
 /* Seconds an unlinked document stays hidden waiting for its replacement
  * (GNU mv creates it microseconds after the unlink). */
 #define SCRATCH_MARK_TTL 2
@@ -35,6 +38,7 @@ struct scratch_attr {
 	int replaces; /* made for an unlinked document: stores to it */
 	int named;    /* still has its name (not unlinked, not renamed onto
 		       * a document) */
+	int kept;     /* made by scratch_keep */
 };
 
 /* Makes a scratch file at path with data (copied) and a reference for the
@@ -44,6 +48,13 @@ struct scratch_attr {
 int scratch_create(const char *path, mode_t mode, uid_t uid, gid_t gid,
 		   const char *data, size_t len, int replaces,
 		   struct scratch **out);
+/* Keeps data (copied) at path as a scratch file of its own: what a
+ * document refused, so that the writer's text is not lost. A copy kept
+ * there before gets the new bytes, mode and owner. -EEXIST when an
+ * ordinary scratch file has the name, -ENOSPC past SCRATCH_KEPT_MAX kept
+ * copies or SCRATCH_SIZE_MAX, -ENOMEM. */
+int scratch_keep(const char *path, mode_t mode, uid_t uid, gid_t gid,
+		 const char *data, size_t len);
 /* The scratch file at path with a new reference, or NULL. */
 struct scratch *scratch_get(const char *path);
 void scratch_ref(struct scratch *s);

@@ -88,6 +88,10 @@ def test_bad_resource_writes_send_nothing(emu, mnt, data, why):
     out = read(prod(mnt, "contoso-vm", "configure"))
     assert "status: not sent" in out and why in out
     assert why in read(mnt.p(".partnerfs", "last-error"))
+    # What was written is not lost: it is beside the file (test_refused.py).
+    assert read(path + ".rejected") == data
+    assert os.path.basename(path) + ".rejected" in \
+        os.listdir(os.path.dirname(path))
 
 
 def test_changed_id_is_refused(emu, mnt):

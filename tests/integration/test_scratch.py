@@ -388,9 +388,12 @@ def test_mv_from_tmp_of_bad_json_fails_and_keeps_the_source(emu, mnt,
     assert "Invalid argument" in r.stderr
     assert src.read_text() == "{nope\n"
     assert changes(emu) == []
-    # The document was only being replaced: it is back, unchanged.
+    # The document was only being replaced: it is back, unchanged; what
+    # was written is kept beside it (test_refused.py), nothing else.
     assert json.loads(read_text(path)) == doc0
-    assert sorted(os.listdir(mnt.offer(OFFER))) == before
+    assert sorted(os.listdir(mnt.offer(OFFER))) == \
+        sorted(before + ["offer.json.rejected"])
+    assert read_text(path + ".rejected") == "{nope\n"
 
 
 def test_mv_from_tmp_refused_with_412_fails_and_keeps_the_source(emu, mnt,

@@ -80,6 +80,53 @@ static void test_scratch_caps(void)
 	CHECK(scratch_count() == 0);
 }
 
+/* Kept copies: refilled in place, never over an ordinary scratch file,
+ * and a budget of their own in both directions. */
+static void test_scratch_keep(void)
+{
+	struct scratch *s;
+	struct scratch_attr a;
+	char buf[32] = {0};
+	CHECK(scratch_keep("/d/x.rejected", 0600, 7, 8, "longer text", 11) ==
+	      0);
+	CHECK(scratch_keep("/d/x.rejected", 0640, 9, 9, "short", 5) == 0);
+	s = scratch_get("/d/x.rejected");
+	CHECK(s != NULL);
+	CHECK(scratch_read_at(s, buf, sizeof(buf), 0) == 5);
+	CHECK(memcmp(buf, "short", 5) == 0);
+	scratch_stat(s, &a);
+	CHECK(a.kept && a.named && !a.replaces && a.mode == 0640 &&
+	      a.uid == 9 && a.gid == 9 && a.size == 5);
+	scratch_put(s);
+	CHECK(scratch_create("/d/plain", 0600, 0, 0, NULL, 0, 0, &s) == 0);
+	scratch_put(s);
+	CHECK(scratch_keep("/d/plain", 0600, 0, 0, "x", 1) == -EEXIST);
+	CHECK(scratch_keep("/d/huge", 0600, 0, 0, "x", SCRATCH_SIZE_MAX + 1) ==
+	      -ENOSPC);
+	char path[32];
+	for (int i = 1; i < SCRATCH_KEPT_MAX; i++) {
+		snprintf(path, sizeof(path), "/d/%d.rejected", i);
+		CHECK(scratch_keep(path, 0600, 0, 0, "x", 1) == 0);
+	}
+	CHECK(scratch_keep("/d/more.rejected", 0600, 0, 0, "x", 1) == -ENOSPC);
+	/* A full budget of kept copies leaves the ordinary one whole. */
+	for (int i = 1; i < SCRATCH_FILES_MAX; i++) {
+		snprintf(path, sizeof(path), "/d/f%d", i);
+		CHECK(scratch_create(path, 0600, 0, 0, NULL, 0, 0, &s) == 0);
+		scratch_put(s);
+	}
+	CHECK(scratch_create("/d/more", 0600, 0, 0, NULL, 0, 0, &s) == -ENOSPC);
+	/* A kept copy removed frees its place, and only in its budget. */
+	CHECK(scratch_remove("/d/1.rejected") == 0);
+	CHECK(scratch_create("/d/more", 0600, 0, 0, NULL, 0, 0, &s) == -ENOSPC);
+	CHECK(scratch_keep("/d/more.rejected", 0600, 0, 0, "x", 1) == 0);
+	CHECK(scratch_count() == SCRATCH_FILES_MAX + SCRATCH_KEPT_MAX);
+	scratch_cleanup();
+	CHECK(scratch_count() == 0);
+	CHECK(scratch_keep("/d/x.rejected", 0600, 0, 0, "x", 1) == 0);
+	scratch_cleanup();
+}
+
 static void test_scratch_move_and_list(void)
 {
 	struct scratch *s, *t;
@@ -133,6 +180,7 @@ int main(void)
 {
 	RUN(test_scratch_create_read_write);
 	RUN(test_scratch_caps);
+	RUN(test_scratch_keep);
 	RUN(test_scratch_move_and_list);
 	RUN(test_scratch_marks);
 	scratch_cleanup();
