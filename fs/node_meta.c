@@ -26,8 +26,8 @@ int events_file_show(const struct node *n, struct content *out)
 static void meta_config(struct buf *b)
 {
 	const struct pfs_config *c = &pfs_config;
-	buf_printf(b, "endpoint=%s\napi_version=%s\nauth=", c->endpoint,
-		   c->api_version);
+	buf_printf(b, "api=%s\nendpoint=%s\napi_version=%s\nauth=",
+		   backend->name, c->endpoint, c->api_version);
 	auth_describe(b);
 	buf_puts(b, "\n");
 	auth_describe_token_endpoint(b);

@@ -304,6 +304,7 @@ def test_config_shows_backend_defaults(make_emulator, make_mount,
     mnt = ing_mount(make_mount, emu, "poll_interval=60",
                     state_dir=tmpdir_short + "/s")
     cfg = read(mnt.p(".partnerfs", "config"))
+    assert cfg.startswith("api=ingestion\nendpoint=")
     assert "poll_interval=60" in cfg and "retention=604800" in cfg
     assert f"state_file={tmpdir_short}/s/" in cfg
 

@@ -122,6 +122,7 @@ def test_config_shows_effective_options(emu, make_mount):
                    "log_level=debug,publishers=contoso,fabrikam")
     cfg = read_text(m.p(".partnerfs", "config"))
     assert cfg == (
+        "api=cpp\n"
         f"endpoint={emu.url}\n"
         "api_version=2017-10-31\n"
         f"auth=token_file={m.token_file}\n"
