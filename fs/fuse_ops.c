@@ -28,6 +28,7 @@
 #include "partnerfs/log.h"
 #include "partnerfs/notify.h"
 #include "partnerfs/prefetch.h"
+#include "partnerfs/tree.h"
 
 /* Every open handle. The kernel sends no release for files still open
  * when the session ends (SIGTERM with `tail -f events` running):
@@ -309,9 +310,15 @@ static void pfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void keep_refused(const struct handle *h, int err)
 {
 	char path[PFS_PATH_MAX];
-	if (inodes_path(h->ino, path, sizeof(path)) == 0)
+	/* The document's own path: its node id may have moved to another
+	 * name meanwhile (a rename away, an unlink). */
+	if (tree_path(h->node.type, &h->node, path, sizeof(path)) == 0)
 		pfs_keep_refused(path, h->input.data, h->input.len, h->uid,
 				 h->gid, err);
+	else
+		log_warn("a refused save of %zu bytes could not be kept: its "
+			 "path is too long",
+			 h->input.len);
 }
 
 /* Hands the pending input to the row's store(). */

@@ -143,22 +143,37 @@ int scratch_document_at(const char *path, struct node *n)
 	return err;
 }
 
+/* Keeps data at kept for uid, unless something of the API's is there: a
+ * name the tree has (0) or refuses (-EPERM). An answer the tree cannot
+ * give now (the network that refused the save) is no reason to drop it. */
+static int keep_at(const char *kept, const char *data, size_t len, uid_t uid,
+		   gid_t gid)
+{
+	struct node n;
+	int err = tree_resolve(kept, &n);
+	if (err == 0 || err == -EPERM)
+		return -EEXIST;
+	return scratch_keep(kept, 0600, uid, gid, data, len);
+}
+
 void pfs_keep_refused(const char *path, const char *data, size_t len, uid_t uid,
 		      gid_t gid, int err)
 {
 	char kept[PFS_PATH_MAX];
-	struct node n;
-	int rc;
+	int n, rc;
 
 	if (!len)
 		return; /* nothing was written: nothing to lose */
-	if (snprintf(kept, sizeof(kept), "%s.rejected", path) >=
-	    (int)sizeof(kept))
-		rc = -ENAMETOOLONG;
-	else if (scratch_document_at(kept, &n) != -ENOENT)
-		rc = -EEXIST; /* never in the way of something of the API's */
-	else
-		rc = scratch_keep(kept, 0600, uid, gid, data, len);
+	n = snprintf(kept, sizeof(kept), "%s.rejected", path);
+	rc = n < (int)sizeof(kept) ? keep_at(kept, data, len, uid, gid)
+				   : -ENAMETOOLONG;
+	if (rc == -EEXIST) {
+		/* Another user's copy (allow_other) is theirs to keep. */
+		n = snprintf(kept, sizeof(kept), "%s.rejected.%u", path,
+			     (unsigned)uid);
+		rc = n < (int)sizeof(kept) ? keep_at(kept, data, len, uid, gid)
+					   : -ENAMETOOLONG;
+	}
 	if (rc)
 		log_warn("%s was not saved (%s), and what was written could "
 			 "not be kept: %s",

@@ -1,5 +1,6 @@
 /* scratch.c: the store of scratch files and of marks, as two short lists
- * under one mutex. At most SCRATCH_FILES_MAX files are alive, and a mark
+ * under one mutex. At most SCRATCH_FILES_MAX ordinary files and
+ * SCRATCH_KEPT_MAX kept copies are alive, and a mark
  * lives SCRATCH_MARK_TTL seconds, so a walk of either list is cheap. A
  * file that loses its name (unlink, a rename onto a document) stays alive
  * while a handle holds it, as an unlinked local file does, and still
@@ -154,8 +155,7 @@ int scratch_create(const char *path, mode_t mode, uid_t uid, gid_t gid,
 static int refill(struct scratch *s, mode_t mode, uid_t uid, gid_t gid,
 		  const char *data, size_t len)
 {
-	s->len = 0; /* reserve() zeroes only what it adds past len */
-	int err = reserve(s, len);
+	int err = reserve(s, len); /* refused: s is left as it was */
 	if (err)
 		return err;
 	if (len)
@@ -176,9 +176,18 @@ int scratch_keep(const char *path, mode_t mode, uid_t uid, gid_t gid,
 
 	pthread_mutex_lock(&lock);
 	struct scratch *old = *find(path);
-	if (old) {
-		err = old->attr.kept ? refill(old, mode, uid, gid, data, len)
-				     : -EEXIST;
+	if (old && (old->attr.uid != uid || old->attr.replaces)) {
+		err = -EEXIST;
+	} else if (old) {
+		/* The writer's own file there: the copy kept before, or what
+		 * an editor saved of it by rename (an ordinary file now). */
+		err = !old->attr.kept && nkept >= SCRATCH_KEPT_MAX
+			      ? -ENOSPC
+			      : refill(old, mode, uid, gid, data, len);
+		if (!err && !old->attr.kept) {
+			old->attr.kept = 1;
+			nkept++;
+		}
 	} else if (nkept >= SCRATCH_KEPT_MAX) {
 		err = -ENOSPC;
 	} else if (!(s = calloc(1, sizeof(*s))) || !(s->path = strdup(path))) {
@@ -186,7 +195,6 @@ int scratch_keep(const char *path, mode_t mode, uid_t uid, gid_t gid,
 	} else {
 		s->attr.kept = 1;
 		s->refs = 1; /* the name's */
-		now(&s->attr.atime);
 		err = refill(s, mode, uid, gid, data, len);
 		if (!err) {
 			s->attr.ctime = s->attr.atime = s->attr.mtime;
@@ -414,11 +422,11 @@ int scratch_list(const char *dir, int (*fill)(void *ctx, const char *name),
 		 void *ctx)
 {
 	/* fill() runs outside the lock: copy the names first. */
-	char *names[SCRATCH_FILES_MAX];
+	char *names[SCRATCH_FILES_MAX + SCRATCH_KEPT_MAX];
 	size_t n = 0;
 	int err = 0;
 	pthread_mutex_lock(&lock);
-	for (struct scratch *s = files; s && n < SCRATCH_FILES_MAX;
+	for (struct scratch *s = files; s && n < sizeof(names) / sizeof(*names);
 	     s = s->next) {
 		const char *name = s->path ? name_in(s->path, dir) : NULL;
 		if (!name || s->attr.replaces)

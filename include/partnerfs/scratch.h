@@ -21,7 +21,8 @@
  * the memory a runaway script can pin (count * size). */
 #define SCRATCH_FILES_MAX 32
 /* Per mount, apart: the copies kept of refused saves (scratch_keep), so
- * that failures never use up the files editors need. */
+ * that failures never use up the files editors need. At most (32 + 32) *
+ * 64 MiB are pinned. */
 #define SCRATCH_KEPT_MAX 32
 /* Seconds an unlinked document stays hidden waiting for its replacement
  * (GNU mv creates it microseconds after the unlink). */
@@ -41,18 +42,20 @@ struct scratch_attr {
 	int kept;     /* made by scratch_keep */
 };
 
-/* Makes a scratch file at path with data (copied) and a reference for the
- * caller. -EEXIST when path has one, -ENOSPC past SCRATCH_FILES_MAX files
- * alive (named, or unlinked and still open) or
+/* Makes an ordinary scratch file at path with data (copied) and a
+ * reference for the caller. -EEXIST when path has one, -ENOSPC past
+ * SCRATCH_FILES_MAX ordinary files alive (named, or unlinked and still open) or
  * SCRATCH_SIZE_MAX, -ENOMEM. */
 int scratch_create(const char *path, mode_t mode, uid_t uid, gid_t gid,
 		   const char *data, size_t len, int replaces,
 		   struct scratch **out);
 /* Keeps data (copied) at path as a scratch file of its own: what a
- * document refused, so that the writer's text is not lost. A copy kept
- * there before gets the new bytes, mode and owner. -EEXIST when an
- * ordinary scratch file has the name, -ENOSPC past SCRATCH_KEPT_MAX kept
- * copies or SCRATCH_SIZE_MAX, -ENOMEM. */
+ * document refused, so that the writer's text is not lost. A file of
+ * uid's there (the copy kept before, or an editor's save of it) gets the
+ * new bytes and mode, and is a kept copy from then on; one that fails is
+ * left as it was. -EEXIST when another uid's file or a replacement has
+ * the name, -ENOSPC past SCRATCH_KEPT_MAX kept copies or SCRATCH_SIZE_MAX,
+ * -ENOMEM. A kept copy stays one under another name. */
 int scratch_keep(const char *path, mode_t mode, uid_t uid, gid_t gid,
 		 const char *data, size_t len);
 /* The scratch file at path with a new reference, or NULL. */

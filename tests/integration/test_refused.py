@@ -99,10 +99,32 @@ def test_a_refused_replacement_is_kept(emu, mnt):
     assert read_text(kept(mnt)) == "{typed"
 
 
-def test_an_empty_write_keeps_nothing(emu, mnt):
+def test_an_empty_save_keeps_nothing(emu, mnt):
+    """Written, then truncated to nothing: refused (no JSON object), and
+    there is no text to keep."""
     path = mnt.offer(OFFER, "offer.json")
-    assert run(f": > {q(path)}").returncode == 0
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, b"{")
+        os.ftruncate(fd, 0)
+    finally:
+        assert errno_of(os.close, fd) == errno.EINVAL
+    assert puts(emu) == []
     assert "offer.json.rejected" not in os.listdir(mnt.offer(OFFER))
+
+
+def test_an_editors_save_of_the_kept_copy_is_refilled(emu, mnt):
+    """vim or emacs save the kept copy by rename: an ordinary scratch file
+    of the writer's under that name, which the next refusal refills."""
+    path = mnt.offer(OFFER, "offer.json")
+    assert errno_of(write_whole, path, "{one") == errno.EINVAL
+    tmp = mnt.offer(OFFER, ".offer.json.rejected.swp")
+    write_whole(tmp, "{edited")
+    os.rename(tmp, kept(mnt))
+    assert read_text(kept(mnt)) == "{edited"
+    assert errno_of(write_whole, path, "{two") == errno.EINVAL
+    assert read_text(kept(mnt)) == "{two"
+    assert stat.S_IMODE(os.stat(kept(mnt)).st_mode) == 0o600
 
 
 def test_kept_copies_leave_editors_their_scratch_files(emu, mnt):
@@ -116,10 +138,15 @@ def test_kept_copies_leave_editors_their_scratch_files(emu, mnt):
         open(os.path.join(d, f"f{i}"), "w").close()
     assert errno_of(open, os.path.join(d, "one-too-many"), "w") == \
         errno.ENOSPC
-    # And a full scratch budget does not stop a refusal from being kept.
-    assert errno_of(write_whole, mnt.offer(offers[0], "offer.json"),
+    # And a full scratch budget does not stop a new refusal from being
+    # kept; every name is listed.
+    os.unlink(kept(mnt))
+    assert errno_of(write_whole, mnt.offer(OFFER, "offer.json"),
                     "{again") == errno.EINVAL
-    assert read_text(kept(mnt, offers[0])) == "{again"
+    assert read_text(kept(mnt)) == "{again"
+    names = os.listdir(d)
+    assert {f"f{i}" for i in range(FILES_MAX)} <= set(names)
+    assert "offer.json.rejected" in names
     assert puts(emu) == []
 
 

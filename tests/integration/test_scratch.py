@@ -413,6 +413,7 @@ def test_mv_from_tmp_refused_with_412_fails_and_keeps_the_source(emu, mnt,
     assert src.exists()
     assert server_offer(emu) == (etag1, doc1)
     assert json.loads(read_text(path)) == doc1
+    assert read_text(path + ".rejected") == src.read_text()
 
 
 def test_perl_pi_refused_with_412_exits_nonzero(emu, mnt):

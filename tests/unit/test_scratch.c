@@ -89,20 +89,41 @@ static void test_scratch_keep(void)
 	char buf[32] = {0};
 	CHECK(scratch_keep("/d/x.rejected", 0600, 7, 8, "longer text", 11) ==
 	      0);
-	CHECK(scratch_keep("/d/x.rejected", 0640, 9, 9, "short", 5) == 0);
+	CHECK(scratch_keep("/d/x.rejected", 0640, 7, 8, "short", 5) == 0);
 	s = scratch_get("/d/x.rejected");
 	CHECK(s != NULL);
 	CHECK(scratch_read_at(s, buf, sizeof(buf), 0) == 5);
 	CHECK(memcmp(buf, "short", 5) == 0);
 	scratch_stat(s, &a);
 	CHECK(a.kept && a.named && !a.replaces && a.mode == 0640 &&
-	      a.uid == 9 && a.gid == 9 && a.size == 5);
+	      a.uid == 7 && a.gid == 8 && a.size == 5);
 	scratch_put(s);
 	CHECK(scratch_create("/d/plain", 0600, 0, 0, NULL, 0, 0, &s) == 0);
 	scratch_put(s);
-	CHECK(scratch_keep("/d/plain", 0600, 0, 0, "x", 1) == -EEXIST);
 	CHECK(scratch_keep("/d/huge", 0600, 0, 0, "x", SCRATCH_SIZE_MAX + 1) ==
 	      -ENOSPC);
+	CHECK(scratch_get("/d/huge") == NULL);
+	/* A refill that fails leaves the copy as it was. */
+	CHECK(scratch_keep("/d/x.rejected", 0640, 7, 8, "x",
+			   SCRATCH_SIZE_MAX + 1) == -ENOSPC);
+	s = scratch_get("/d/x.rejected");
+	CHECK(scratch_read_at(s, buf, sizeof(buf), 0) == 5);
+	scratch_put(s);
+	/* Another uid's copy is not refilled; the writer's own ordinary
+	 * file (an editor's save of the copy) is, and becomes a kept one. */
+	CHECK(scratch_keep("/d/x.rejected", 0600, 10, 10, "y", 1) == -EEXIST);
+	CHECK(scratch_keep("/d/plain", 0600, 0, 0, "adopted", 7) == 0);
+	s = scratch_get("/d/plain");
+	scratch_stat(s, &a);
+	CHECK(a.kept && a.size == 7);
+	scratch_put(s);
+	CHECK(scratch_create("/d/plain2", 0600, 0, 0, NULL, 0, 0, &s) == 0);
+	scratch_put(s);
+	CHECK(scratch_remove("/d/plain2") == 0);
+	/* Moved, a kept copy stays one: nothing is counted twice. */
+	CHECK(scratch_move("/d/plain", "/d/moved") == 0);
+	CHECK(scratch_remove("/d/moved") == 0);
+	CHECK(scratch_count() == 1);
 	char path[32];
 	for (int i = 1; i < SCRATCH_KEPT_MAX; i++) {
 		snprintf(path, sizeof(path), "/d/%d.rejected", i);
@@ -110,7 +131,7 @@ static void test_scratch_keep(void)
 	}
 	CHECK(scratch_keep("/d/more.rejected", 0600, 0, 0, "x", 1) == -ENOSPC);
 	/* A full budget of kept copies leaves the ordinary one whole. */
-	for (int i = 1; i < SCRATCH_FILES_MAX; i++) {
+	for (int i = 0; i < SCRATCH_FILES_MAX; i++) {
 		snprintf(path, sizeof(path), "/d/f%d", i);
 		CHECK(scratch_create(path, 0600, 0, 0, NULL, 0, 0, &s) == 0);
 		scratch_put(s);
