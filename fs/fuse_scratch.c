@@ -143,36 +143,43 @@ int scratch_document_at(const char *path, struct node *n)
 	return err;
 }
 
-/* Keeps data at kept for uid, unless something of the API's is there: a
- * name the tree has (0) or refuses (-EPERM). An answer the tree cannot
- * give now (the network that refused the save) is no reason to drop it. */
-static int keep_at(const char *kept, const char *data, size_t len, uid_t uid,
-		   gid_t gid)
+/* What a refused save leaves: bytes to copy, or the replacement that
+ * held them, which becomes the copy. */
+struct refused {
+	const char *data;
+	size_t len;
+	struct scratch *file;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Keeps r at kept, unless something of the API's is there: a name the
+ * tree has (0) or refuses (-EPERM). An answer the tree cannot give now
+ * (the network that refused the save) is no reason to drop it. */
+static int keep_at(const char *kept, const struct refused *r)
 {
 	struct node n;
 	int err = tree_resolve(kept, &n);
 	if (err == 0 || err == -EPERM)
 		return -EEXIST;
-	return scratch_keep(kept, 0600, uid, gid, data, len);
+	return r->file ? scratch_keep_file(r->file, kept, 0600)
+		       : scratch_keep(kept, 0600, r->uid, r->gid, r->data,
+				      r->len);
 }
 
-void pfs_keep_refused(const char *path, const char *data, size_t len, uid_t uid,
-		      gid_t gid, int err)
+/* Keeps r beside the document at path as "<name>.rejected" (another
+ * user's copy is theirs: then "<name>.rejected.<uid>"); logs where. */
+static int keep_refused(const char *path, const struct refused *r, int err)
 {
 	char kept[PFS_PATH_MAX];
 	int n, rc;
 
-	if (!len)
-		return; /* nothing was written: nothing to lose */
 	n = snprintf(kept, sizeof(kept), "%s.rejected", path);
-	rc = n < (int)sizeof(kept) ? keep_at(kept, data, len, uid, gid)
-				   : -ENAMETOOLONG;
+	rc = n < (int)sizeof(kept) ? keep_at(kept, r) : -ENAMETOOLONG;
 	if (rc == -EEXIST) {
-		/* Another user's copy (allow_other) is theirs to keep. */
 		n = snprintf(kept, sizeof(kept), "%s.rejected.%u", path,
-			     (unsigned)uid);
-		rc = n < (int)sizeof(kept) ? keep_at(kept, data, len, uid, gid)
-					   : -ENAMETOOLONG;
+			     (unsigned)r->uid);
+		rc = n < (int)sizeof(kept) ? keep_at(kept, r) : -ENAMETOOLONG;
 	}
 	if (rc)
 		log_warn("%s was not saved (%s), and what was written could "
@@ -182,12 +189,23 @@ void pfs_keep_refused(const char *path, const char *data, size_t len, uid_t uid,
 		log_info("%s was not saved (%s); what was written is kept in "
 			 "%s",
 			 path, strerror(-err), kept);
+	return rc;
+}
+
+void pfs_keep_refused(const char *path, const char *data, size_t len, uid_t uid,
+		      gid_t gid, int err)
+{
+	const struct refused r = {data, len, NULL, uid, gid};
+	if (len) /* nothing was written: nothing to lose */
+		keep_refused(path, &r, err);
 }
 
 /* A replacement sends what was written to it when it is flushed. Sent or
  * refused (close() returns why), the name is the document's again at
  * once: the release that follows close() comes later, and a read in
- * between must not see bytes the document does not hold. */
+ * between must not see bytes the document does not hold. Refused, the
+ * replacement itself is kept beside the document, so that writes after
+ * a failed fsync() are not lost either. */
 static int flush_replacement(struct scratch *s)
 {
 	struct scratch_attr a;
@@ -197,13 +215,9 @@ static int flush_replacement(struct scratch *s)
 	    scratch_path(s, path, sizeof(path)) != 0)
 		return 0;
 	int err = scratch_store_document(path, s);
-	char *data;
-	size_t len;
-	if (err && scratch_copy(s, &data, &len) == 0) {
-		pfs_keep_refused(path, data, len, a.uid, a.gid, err);
-		free(data);
-	}
-	scratch_unname(s);
+	const struct refused r = {NULL, a.size, s, a.uid, a.gid};
+	if (!err || !a.size || keep_refused(path, &r, err) != 0)
+		scratch_unname(s);
 	return err;
 }
 

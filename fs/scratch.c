@@ -211,6 +211,38 @@ int scratch_keep(const char *path, mode_t mode, uid_t uid, gid_t gid,
 	return err;
 }
 
+int scratch_keep_file(struct scratch *s, const char *path, mode_t mode)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	int err = 0;
+	pthread_mutex_lock(&lock);
+	struct scratch *old = *find(path);
+	if (old && (old->attr.uid != s->attr.uid || old->attr.replaces))
+		err = -EEXIST;
+	else if (!s->attr.kept && nkept >= SCRATCH_KEPT_MAX &&
+		 !(old && old->attr.kept))
+		err = -ENOSPC;
+	if (!err) {
+		if (old)
+			unname(old);
+		free(s->path);
+		s->path = copy;
+		copy = NULL;
+		s->attr.replaces = 0;
+		s->attr.mode = mode & 07777;
+		if (!s->attr.kept) {
+			s->attr.kept = 1;
+			nkept++;
+		}
+		now(&s->attr.ctime);
+	}
+	pthread_mutex_unlock(&lock);
+	free(copy);
+	return err;
+}
+
 struct scratch *scratch_get(const char *path)
 {
 	pthread_mutex_lock(&lock);

@@ -1025,7 +1025,7 @@ def test_keepalive_many_requests_fast(emu):
 
 def test_delayed_request_does_not_stall_others(emu):
     import threading
-    emu.fault(path="/api/offerTypes", delay_ms=1500)
+    emu.fault(path="/api/offerTypes", delay_ms=3000)
     slow = []
     t = threading.Thread(target=lambda: slow.append(emu.api("GET", "/api/offerTypes")[0]))
     t.start()
@@ -1033,7 +1033,8 @@ def test_delayed_request_does_not_stall_others(emu):
     t0 = time.monotonic()
     for _ in range(8):  # fresh connections land on every pool thread
         assert emu.api("GET", "/api/publishers")[0] == 200
-    assert time.monotonic() - t0 < 1.0
+    # Well before the slow answer: none of them waited behind it.
+    assert time.monotonic() - t0 < 2.5
     t.join()
     assert slow == [200]
 

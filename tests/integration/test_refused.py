@@ -99,6 +99,30 @@ def test_a_refused_replacement_is_kept(emu, mnt):
     assert read_text(kept(mnt)) == "{typed"
 
 
+def test_a_replacement_refused_at_fsync_keeps_what_comes_after(emu, mnt):
+    """The refused replacement is itself the kept copy: what its writer
+    writes after the failed fsync() lands there too, and close() has
+    nothing more to say."""
+    path = mnt.offer(OFFER, "offer.json")
+    etag0, doc0 = server_offer(emu)
+    read_text(path)
+    emu.clear_requests()
+    os.unlink(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, b"{first")
+        assert errno_of(os.fsync, fd) == errno.EINVAL
+        assert json.loads(read_text(path)) == doc0  # the document again
+        os.write(fd, b", then more")
+    finally:
+        os.close(fd)
+    assert puts(emu) == []
+    assert read_text(kept(mnt)) == "{first, then more"
+    assert stat.S_IMODE(os.stat(kept(mnt)).st_mode) == 0o600
+    assert json.loads(read_text(path)) == doc0
+    assert server_offer(emu) == (etag0, doc0)
+
+
 def test_an_empty_save_keeps_nothing(emu, mnt):
     """Written, then truncated to nothing: refused (no JSON object), and
     there is no text to keep."""

@@ -124,6 +124,24 @@ static void test_scratch_keep(void)
 	CHECK(scratch_move("/d/plain", "/d/moved") == 0);
 	CHECK(scratch_remove("/d/moved") == 0);
 	CHECK(scratch_count() == 1);
+	/* A refused replacement becomes the kept copy, over the old one. */
+	CHECK(scratch_create("/d/x", 0644, 7, 8, "new", 3, 1, &s) == 0);
+	CHECK(scratch_keep_file(s, "/d/x.rejected", 0600) == 0);
+	scratch_stat(s, &a);
+	CHECK(a.kept && a.named && !a.replaces && a.mode == 0600 &&
+	      a.size == 3);
+	CHECK(scratch_get("/d/x") == NULL);
+	struct scratch *same = scratch_get("/d/x.rejected");
+	CHECK(same == s);
+	scratch_put(same);
+	scratch_put(s);
+	CHECK(scratch_count() == 1);
+	CHECK(scratch_create("/d/y", 0644, 10, 10, "o", 1, 1, &s) == 0);
+	CHECK(scratch_keep_file(s, "/d/x.rejected", 0600) == -EEXIST);
+	scratch_stat(s, &a);
+	CHECK(!a.kept && a.replaces);
+	CHECK(scratch_remove("/d/y") == 0);
+	scratch_put(s);
 	char path[32];
 	for (int i = 1; i < SCRATCH_KEPT_MAX; i++) {
 		snprintf(path, sizeof(path), "/d/%d.rejected", i);
