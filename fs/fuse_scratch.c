@@ -143,12 +143,13 @@ int scratch_document_at(const char *path, struct node *n)
 	return err;
 }
 
-/* What a refused save leaves: bytes to copy, or the replacement that
- * held them, which becomes the copy. */
+/* What a refused save leaves: bytes to copy, or the replacement at from
+ * that held them, which becomes the copy. */
 struct refused {
 	const char *data;
 	size_t len;
 	struct scratch *file;
+	const char *from;
 	uid_t uid;
 	gid_t gid;
 };
@@ -162,9 +163,22 @@ static int keep_at(const char *kept, const struct refused *r)
 	int err = tree_resolve(kept, &n);
 	if (err == 0 || err == -EPERM)
 		return -EEXIST;
-	return r->file ? scratch_keep_file(r->file, kept, 0600)
-		       : scratch_keep(kept, 0600, r->uid, r->gid, r->data,
-				      r->len);
+	if (!r->file)
+		return scratch_keep(kept, 0600, r->uid, r->gid, r->data,
+				    r->len);
+	err = scratch_keep_file(r->file, r->from, kept, 0600);
+	if (err != -ENOSPC)
+		return err;
+	/* No place for one more kept copy: the bytes so far refill the
+	 * writer's copy there, if there is one. */
+	char *data;
+	size_t len;
+	err = scratch_copy(r->file, &data, &len);
+	if (!err) {
+		err = scratch_keep(kept, 0600, r->uid, r->gid, data, len);
+		free(data);
+	}
+	return err;
 }
 
 /* Keeps r beside the document at path as "<name>.rejected" (another
@@ -195,7 +209,7 @@ static int keep_refused(const char *path, const struct refused *r, int err)
 void pfs_keep_refused(const char *path, const char *data, size_t len, uid_t uid,
 		      gid_t gid, int err)
 {
-	const struct refused r = {data, len, NULL, uid, gid};
+	const struct refused r = {data, len, NULL, NULL, uid, gid};
 	if (len) /* nothing was written: nothing to lose */
 		keep_refused(path, &r, err);
 }
@@ -215,8 +229,11 @@ static int flush_replacement(struct scratch *s)
 	    scratch_path(s, path, sizeof(path)) != 0)
 		return 0;
 	int err = scratch_store_document(path, s);
-	const struct refused r = {NULL, a.size, s, a.uid, a.gid};
-	if (!err || !a.size || keep_refused(path, &r, err) != 0)
+	const struct refused r = {NULL, a.size, s, path, a.uid, a.gid};
+	int kept = err && a.size ? keep_refused(path, &r, err) : -1;
+	/* -ENOENT: it was unlinked or renamed meanwhile; its name is not
+	 * the document's to take back. */
+	if (kept != 0 && kept != -ENOENT)
 		scratch_unname(s);
 	return err;
 }

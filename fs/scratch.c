@@ -211,7 +211,8 @@ int scratch_keep(const char *path, mode_t mode, uid_t uid, gid_t gid,
 	return err;
 }
 
-int scratch_keep_file(struct scratch *s, const char *path, mode_t mode)
+int scratch_keep_file(struct scratch *s, const char *from, const char *path,
+		      mode_t mode)
 {
 	char *copy = strdup(path);
 	if (!copy)
@@ -219,10 +220,14 @@ int scratch_keep_file(struct scratch *s, const char *path, mode_t mode)
 	int err = 0;
 	pthread_mutex_lock(&lock);
 	struct scratch *old = *find(path);
-	if (old && (old->attr.uid != s->attr.uid || old->attr.replaces))
+	/* A kept copy there that nobody holds goes with its name: its
+	 * place in the budget is free. */
+	int frees = old && old->attr.kept && old->refs == 1;
+	if (!s->path || strcmp(s->path, from) != 0 || !s->attr.replaces)
+		err = -ENOENT;
+	else if (old && (old->attr.uid != s->attr.uid || old->attr.replaces))
 		err = -EEXIST;
-	else if (!s->attr.kept && nkept >= SCRATCH_KEPT_MAX &&
-		 !(old && old->attr.kept))
+	else if (nkept - (size_t)frees >= SCRATCH_KEPT_MAX)
 		err = -ENOSPC;
 	if (!err) {
 		if (old)

@@ -58,11 +58,13 @@ int scratch_create(const char *path, mode_t mode, uid_t uid, gid_t gid,
  * -ENOMEM. A kept copy stays one under another name. */
 int scratch_keep(const char *path, mode_t mode, uid_t uid, gid_t gid,
 		 const char *data, size_t len);
-/* The same for a file of its own: s (a document's replacement that was
- * refused) becomes the kept copy at path, mode mode, so that what its
- * writer writes next lands there too. Same errors; s is left as it was
- * on one. */
-int scratch_keep_file(struct scratch *s, const char *path, mode_t mode);
+/* The same for a file of its own: s, the replacement at from that the
+ * document refused, becomes the kept copy at path, mode mode, so that
+ * what its writer writes next lands there too. Same errors, and -ENOENT
+ * when s is no longer the replacement at from (unlinked or renamed
+ * meanwhile); s is left as it was on one. */
+int scratch_keep_file(struct scratch *s, const char *from, const char *path,
+		      mode_t mode);
 /* The scratch file at path with a new reference, or NULL. */
 struct scratch *scratch_get(const char *path);
 void scratch_ref(struct scratch *s);

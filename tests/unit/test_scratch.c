@@ -126,7 +126,9 @@ static void test_scratch_keep(void)
 	CHECK(scratch_count() == 1);
 	/* A refused replacement becomes the kept copy, over the old one. */
 	CHECK(scratch_create("/d/x", 0644, 7, 8, "new", 3, 1, &s) == 0);
-	CHECK(scratch_keep_file(s, "/d/x.rejected", 0600) == 0);
+	CHECK(scratch_keep_file(s, "/d/other", "/d/x.rejected", 0600) ==
+	      -ENOENT);
+	CHECK(scratch_keep_file(s, "/d/x", "/d/x.rejected", 0600) == 0);
 	scratch_stat(s, &a);
 	CHECK(a.kept && a.named && !a.replaces && a.mode == 0600 &&
 	      a.size == 3);
@@ -137,17 +139,29 @@ static void test_scratch_keep(void)
 	scratch_put(s);
 	CHECK(scratch_count() == 1);
 	CHECK(scratch_create("/d/y", 0644, 10, 10, "o", 1, 1, &s) == 0);
-	CHECK(scratch_keep_file(s, "/d/x.rejected", 0600) == -EEXIST);
+	CHECK(scratch_keep_file(s, "/d/y", "/d/x.rejected", 0600) == -EEXIST);
 	scratch_stat(s, &a);
 	CHECK(!a.kept && a.replaces);
 	CHECK(scratch_remove("/d/y") == 0);
+	/* Unlinked meanwhile: it is no one's kept copy, and goes at its put. */
+	CHECK(scratch_keep_file(s, "/d/y", "/d/y.rejected", 0600) == -ENOENT);
 	scratch_put(s);
+	CHECK(scratch_count() == 1);
 	char path[32];
 	for (int i = 1; i < SCRATCH_KEPT_MAX; i++) {
 		snprintf(path, sizeof(path), "/d/%d.rejected", i);
 		CHECK(scratch_keep(path, 0600, 0, 0, "x", 1) == 0);
 	}
 	CHECK(scratch_keep("/d/more.rejected", 0600, 0, 0, "x", 1) == -ENOSPC);
+	/* With the budget full, a replacement takes the place of a kept copy
+	 * only when that one goes with its name: not while it is held. */
+	CHECK(scratch_create("/d/x", 0644, 7, 8, "newer", 5, 1, &s) == 0);
+	struct scratch *held = scratch_get("/d/x.rejected");
+	CHECK(scratch_keep_file(s, "/d/x", "/d/x.rejected", 0600) == -ENOSPC);
+	scratch_put(held);
+	CHECK(scratch_keep_file(s, "/d/x", "/d/x.rejected", 0600) == 0);
+	scratch_put(s);
+	CHECK(scratch_count() == SCRATCH_KEPT_MAX);
 	/* A full budget of kept copies leaves the ordinary one whole. */
 	for (int i = 0; i < SCRATCH_FILES_MAX; i++) {
 		snprintf(path, sizeof(path), "/d/f%d", i);
