@@ -6,26 +6,26 @@
  *     get-access-token ... > file` or a sidecar); re-read whenever the file
  *     changes, or after the API rejected what it held; like the
  *     credentials file, refused if group or others may read it;
- *  2. credentials file, 3. AZURE_* environment: the Azure AD v1
- *     client-credentials flow (doc/cpp-api.md §2.1), token cached until shortly
- *     before it expires.
+ *  2. credentials file, 3. AZURE_* environment: the Azure AD
+ *     client-credentials flow at its v1 or v2.0 endpoint (doc/cpp-api.md
+ *     §2.1, aad.c), token cached until shortly before it expires.
+ * Reading the files is auth_file.c's.
  *
  * The client secret lives only in this file's memory and is zeroed on
  * cleanup; it never reaches a log line or auth_describe.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "auth_file.h"
 #include "partnerfs/aad.h"
 #include "partnerfs/auth.h"
 #include "partnerfs/clock.h"
@@ -34,7 +34,6 @@
 #include "partnerfs/log.h"
 
 #define AUTH_DEFAULT_AUTHORITY "https://login.microsoftonline.com"
-#define AUTH_FILE_MAX (64 * 1024)
 /* Refresh this long before expiry at most (or at 10% of the lifetime, if
  * that is shorter), so a request never leaves with a dying token. */
 #define AUTH_REFRESH_MARGIN_S 300
@@ -65,15 +64,6 @@ static struct {
 	char failure[384];
 } auth;
 
-static void auth_free_secret(char **s)
-{
-	if (*s) {
-		explicit_bzero(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
-
 static void auth_why(char *why, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -86,78 +76,6 @@ static void auth_why(char *why, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, size, fmt, ap);
 	va_end(ap);
-}
-
-/* Reads a whole small file into a NUL-terminated heap buffer. The caller
- * zeroes and frees it: it may hold a secret. */
-static int auth_read_fd(int fd, char **out, size_t *len_out)
-{
-	char *data = malloc(AUTH_FILE_MAX + 1);
-	size_t len = 0;
-	ssize_t n;
-
-	if (!data)
-		return -ENOMEM;
-	for (;;) {
-		n = read(fd, data + len, AUTH_FILE_MAX - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			n = -errno;
-			explicit_bzero(data, len);
-			free(data);
-			return (int)n;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == AUTH_FILE_MAX) {
-			explicit_bzero(data, len);
-			free(data);
-			return -EFBIG;
-		}
-	}
-	data[len] = '\0';
-	*out = data;
-	*len_out = len;
-	return 0;
-}
-
-static char *auth_trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-			   end[-1] == '\r' || end[-1] == '\n'))
-		end--;
-	*end = '\0';
-	return s;
-}
-
-/* The file may hold the bare token, "Bearer <token>", or the JSON that
- * `az account get-access-token` prints. */
-static char *auth_token_from_text(char *text)
-{
-	json_object *doc, *v;
-	char *t = auth_trim(text), *r = NULL;
-
-	if (*t == '{') {
-		doc = json_tokener_parse(t);
-		if ((json_object_object_get_ex(doc, "accessToken", &v) ||
-		     json_object_object_get_ex(doc, "access_token", &v)) &&
-		    json_object_is_type(v, json_type_string))
-			r = strdup(json_object_get_string(v));
-		json_object_put(doc);
-		if (r && !ident_is_word(r))
-			auth_free_secret(&r);
-		return r;
-	}
-	if (strncasecmp(t, "Bearer ", 7) == 0)
-		t = auth_trim(t + 7);
-	return ident_is_word(t) ? strdup(t) : NULL;
 }
 
 /* A file holding a secret (a bearer token, a client secret) must be its
@@ -204,14 +122,14 @@ static int auth_load_token_file(char *why, size_t why_size)
 		close(fd);
 		return rc;
 	}
-	rc = auth_read_fd(fd, &text, &len);
+	rc = auth_file_read(fd, &text, &len);
 	close(fd);
 	if (rc) {
 		auth_why(why, why_size, "token_file=%s: cannot read: %s",
 			 auth.path, strerror(-rc));
 		return rc;
 	}
-	tok = auth_token_from_text(text);
+	tok = auth_file_token(text);
 	explicit_bzero(text, len);
 	free(text);
 	if (!tok) {
@@ -220,7 +138,7 @@ static int auth_load_token_file(char *why, size_t why_size)
 			 auth.path);
 		return -EINVAL;
 	}
-	auth_free_secret(&auth.token);
+	auth_secret_free(&auth.token);
 	auth.token = tok;
 	auth.file_st = st;
 	auth.file_loaded = true;
@@ -252,8 +170,8 @@ static void auth_take_credential(char *line)
 	if (!eq)
 		return;
 	*eq = '\0';
-	key = auth_trim(line);
-	val = auth_trim(eq + 1);
+	key = auth_file_trim(line);
+	val = auth_file_trim(eq + 1);
 	n = strlen(val);
 	if (n >= 2 && val[0] == '"' && val[n - 1] == '"') {
 		val[n - 1] = '\0';
@@ -266,7 +184,7 @@ static void auth_take_credential(char *line)
 		free(auth.client_id);
 		auth.client_id = strdup(val);
 	} else if (strcmp(key, "client_secret") == 0) {
-		auth_free_secret(&auth.secret);
+		auth_secret_free(&auth.secret);
 		auth.secret = strdup(val);
 	}
 }
@@ -297,7 +215,7 @@ static int auth_load_credentials(char *why, size_t why_size)
 		close(fd);
 		return rc;
 	}
-	rc = auth_read_fd(fd, &text, &len);
+	rc = auth_file_read(fd, &text, &len);
 	close(fd);
 	if (rc) {
 		auth_why(why, why_size, "credentials=%s: cannot read: %s",
@@ -306,7 +224,7 @@ static int auth_load_credentials(char *why, size_t why_size)
 	}
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		line = auth_trim(line);
+		line = auth_file_trim(line);
 		if (*line && *line != '#')
 			auth_take_credential(line);
 	}
@@ -427,8 +345,8 @@ static void auth_clear(void)
 	free(auth.resource);
 	free(auth.tenant);
 	free(auth.client_id);
-	auth_free_secret(&auth.secret);
-	auth_free_secret(&auth.token);
+	auth_secret_free(&auth.secret);
+	auth_secret_free(&auth.token);
 	memset(&auth, 0, sizeof(auth));
 }
 
@@ -460,7 +378,7 @@ static int auth_take_aad_token(char *tok, long long life)
 	long now = clock_mono_ms(), margin_ms;
 
 	if (!ident_is_word(tok)) {
-		auth_free_secret(&tok);
+		auth_secret_free(&tok);
 		return -EACCES;
 	}
 	if (life < 0)
@@ -471,7 +389,7 @@ static int auth_take_aad_token(char *tok, long long life)
 	margin_ms = life * 100 < AUTH_REFRESH_MARGIN_S * 1000L
 			    ? (long)life * 100
 			    : AUTH_REFRESH_MARGIN_S * 1000L;
-	auth_free_secret(&auth.token);
+	auth_secret_free(&auth.token);
 	auth.token = tok;
 	auth.expires_at_ms = now + (long)life * 1000;
 	auth.refresh_at_ms = auth.expires_at_ms - margin_ms;
@@ -559,7 +477,7 @@ void auth_reject_token(const char *token)
 		if (auth.source == AUTH_TOKEN_FILE)
 			auth.file_stale = true;
 		else
-			auth_free_secret(&auth.token);
+			auth_secret_free(&auth.token);
 	}
 	pthread_mutex_unlock(&auth_lock);
 }

@@ -1,6 +1,7 @@
 /* fuse_replace.c: where scratch files meet documents (see fuse_scratch.c):
- * unlink of a document marks it as being replaced, rename of a scratch
- * file onto a document sends it, rename of a document away copies it.
+ * unlink of a document marks it as being replaced, a replacement's flush
+ * and the rename of a scratch file onto a document send it, rename of a
+ * document away copies it.
  * Nothing remote is ever deleted. */
 #include <errno.h>
 #include <pthread.h>
@@ -37,6 +38,31 @@ int scratch_store_document(const char *path, struct scratch *s)
 		err = n.type->store(&n, n.type->show ? &read : NULL, data, len);
 	content_free(&read);
 	free(data);
+	return err;
+}
+
+/* A replacement sends what was written to it when it is flushed. Sent or
+ * refused (close() returns why), the name is the document's again at
+ * once: the release that follows close() comes later, and a read in
+ * between must not see bytes the document does not hold. Refused, the
+ * replacement itself is kept beside the document, so that writes after
+ * a failed fsync() are not lost either. */
+int scratch_flush_replacement(struct scratch *s)
+{
+	struct scratch_attr a;
+	char path[PFS_PATH_MAX];
+	scratch_stat(s, &a);
+	if (!a.replaces || !a.named || !scratch_take_dirty(s) ||
+	    scratch_path(s, path, sizeof(path)) != 0)
+		return 0;
+	int err = scratch_store_document(path, s);
+	int kept = err && a.size ? scratch_keep_replacement(path, s, a.uid,
+							    a.gid, err)
+				 : -1;
+	/* -ENOENT: it was unlinked or renamed meanwhile; its name is not
+	 * the document's to take back. */
+	if (kept != 0 && kept != -ENOENT)
+		scratch_unname(s);
 	return err;
 }
 

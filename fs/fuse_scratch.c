@@ -16,8 +16,9 @@
  * - rename(document, new name) leaves the document in place and makes the
  *   new name a scratch copy of it (emacs's backup by rename).
  * Every callback here wraps the one in the base table and passes on what
- * is not a scratch file; no other file needs to know of them. Unlink and
- * rename, where documents are replaced, are in fuse_replace.c. */
+ * is not a scratch file; no other file needs to know of them. Unlink,
+ * rename and a replacement's flush, where documents are replaced, are in
+ * fuse_replace.c; what a refused save leaves, in fuse_keep.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -34,7 +35,6 @@
 #include "fuse_scratch_impl.h"
 #include "partnerfs/cache.h"
 #include "partnerfs/inodes.h"
-#include "partnerfs/log.h"
 #include "partnerfs/scratch.h"
 #include "partnerfs/tree.h"
 
@@ -140,101 +140,6 @@ int scratch_document_at(const char *path, struct node *n)
 	int err = tree_resolve(path, n);
 	if (!err && !tree_is_document(n))
 		err = -EPERM;
-	return err;
-}
-
-/* What a refused save leaves: bytes to copy, or the replacement at from
- * that held them, which becomes the copy. */
-struct refused {
-	const char *data;
-	size_t len;
-	struct scratch *file;
-	const char *from;
-	uid_t uid;
-	gid_t gid;
-};
-
-/* Keeps r at kept, unless something of the API's is there: a name the
- * tree has (0) or refuses (-EPERM). An answer the tree cannot give now
- * (the network that refused the save) is no reason to drop it. */
-static int keep_at(const char *kept, const struct refused *r)
-{
-	struct node n;
-	int err = tree_resolve(kept, &n);
-	if (err == 0 || err == -EPERM)
-		return -EEXIST;
-	if (!r->file)
-		return scratch_keep(kept, 0600, r->uid, r->gid, r->data,
-				    r->len);
-	err = scratch_keep_file(r->file, r->from, kept, 0600);
-	if (err != -ENOSPC)
-		return err;
-	/* No place for one more kept copy: the bytes so far refill the
-	 * writer's copy there, if there is one. */
-	char *data;
-	size_t len;
-	err = scratch_copy(r->file, &data, &len);
-	if (!err) {
-		err = scratch_keep(kept, 0600, r->uid, r->gid, data, len);
-		free(data);
-	}
-	return err;
-}
-
-/* Keeps r beside the document at path as "<name>.rejected" (another
- * user's copy is theirs: then "<name>.rejected.<uid>"); logs where. */
-static int keep_refused(const char *path, const struct refused *r, int err)
-{
-	char kept[PFS_PATH_MAX];
-	int n, rc;
-
-	n = snprintf(kept, sizeof(kept), "%s.rejected", path);
-	rc = n < (int)sizeof(kept) ? keep_at(kept, r) : -ENAMETOOLONG;
-	if (rc == -EEXIST) {
-		n = snprintf(kept, sizeof(kept), "%s.rejected.%u", path,
-			     (unsigned)r->uid);
-		rc = n < (int)sizeof(kept) ? keep_at(kept, r) : -ENAMETOOLONG;
-	}
-	if (rc)
-		log_warn("%s was not saved (%s), and what was written could "
-			 "not be kept: %s",
-			 path, strerror(-err), strerror(-rc));
-	else
-		log_info("%s was not saved (%s); what was written is kept in "
-			 "%s",
-			 path, strerror(-err), kept);
-	return rc;
-}
-
-void pfs_keep_refused(const char *path, const char *data, size_t len, uid_t uid,
-		      gid_t gid, int err)
-{
-	const struct refused r = {data, len, NULL, NULL, uid, gid};
-	if (len) /* nothing was written: nothing to lose */
-		keep_refused(path, &r, err);
-}
-
-/* A replacement sends what was written to it when it is flushed. Sent or
- * refused (close() returns why), the name is the document's again at
- * once: the release that follows close() comes later, and a read in
- * between must not see bytes the document does not hold. Refused, the
- * replacement itself is kept beside the document, so that writes after
- * a failed fsync() are not lost either. */
-static int flush_replacement(struct scratch *s)
-{
-	struct scratch_attr a;
-	char path[PFS_PATH_MAX];
-	scratch_stat(s, &a);
-	if (!a.replaces || !a.named || !scratch_take_dirty(s) ||
-	    scratch_path(s, path, sizeof(path)) != 0)
-		return 0;
-	int err = scratch_store_document(path, s);
-	const struct refused r = {NULL, a.size, s, path, a.uid, a.gid};
-	int kept = err && a.size ? keep_refused(path, &r, err) : -1;
-	/* -ENOENT: it was unlinked or renamed meanwhile; its name is not
-	 * the document's to take back. */
-	if (kept != 0 && kept != -ENOENT)
-		scratch_unname(s);
 	return err;
 }
 
@@ -434,7 +339,7 @@ static void scratch_flush(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	cache_scope_begin();
-	scratch_reply_err(req, flush_replacement(s));
+	scratch_reply_err(req, scratch_flush_replacement(s));
 }
 
 static void scratch_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
@@ -459,7 +364,7 @@ static void scratch_release(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	cache_scope_begin();
-	int err = fi->flush ? flush_replacement(s) : 0;
+	int err = fi->flush ? scratch_flush_replacement(s) : 0;
 	struct scratch_attr a;
 	scratch_stat(s, &a);
 	if (a.replaces)
