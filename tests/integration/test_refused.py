@@ -14,6 +14,7 @@ import stat
 
 from ophelpers import fs_requests, q, read_text
 from test_edit import OFFER, SUMMARY, edited, server_offer, server_put
+from test_scratch import open_replacement
 from util import errno_of, run
 
 FILES_MAX = 32  # SCRATCH_FILES_MAX
@@ -107,8 +108,7 @@ def test_a_replacement_refused_at_fsync_keeps_what_comes_after(emu, mnt):
     etag0, doc0 = server_offer(emu)
     read_text(path)
     emu.clear_requests()
-    os.unlink(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = open_replacement(path, 0o644)
     try:
         os.write(fd, b"{first")
         assert errno_of(os.fsync, fd) == errno.EINVAL

@@ -35,6 +35,13 @@ def changes(emu):
     return [r for r in fs_requests(emu) if r["method"] != "GET"]
 
 
+def open_replacement(path, mode):
+    """unlink(path), then create it again, as mv from another file system
+    and install do: the replacement's fd, open for writing."""
+    os.unlink(path)
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+
+
 def need(tool):
     if not shutil.which(tool):
         pytest.skip(f"{tool} not installed")
@@ -473,8 +480,7 @@ def test_unlink_then_create_is_one_put_at_close(emu, mnt):
     etag0, doc0 = server_offer(emu)
     read_text(path)
     emu.clear_requests()
-    os.unlink(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = open_replacement(path, 0o600)
     try:
         os.write(fd, json.dumps(edited(doc0, "replaced")).encode())
         os.fchmod(fd, 0o644)
